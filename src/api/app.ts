@@ -1,0 +1,57 @@
+/**
+ * The HTTP face of the server: Fastify with raw-body ingest, token auth,
+ * one error shape, and the API's routes.
+ */
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { QuerySyntaxError } from '../query/ast.js';
+import { QueryError } from '../store/store.js';
+import { checkAuthorization } from './auth.js';
+import type { ApiContext } from './context.js';
+import { BadRequest } from './params.js';
+import { ingestRoutes } from './routes/ingest.js';
+import { searchRoutes } from './routes/search.js';
+import { systemRoutes } from './routes/system.js';
+
+export function buildApp(ctx: ApiContext): FastifyInstance {
+  const app = Fastify({
+    logger: ctx.config.logLevel === 'silent' ? false : { level: ctx.config.logLevel },
+    bodyLimit: ctx.config.maxBodyBytes,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+
+  // Ingest bodies stay bytes: lines are split and decoded one by one, so one bad line cannot spoil the rest.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  const token = ctx.config.token;
+  if (token) {
+    app.addHook('onRequest', async (req, reply) => {
+      if (!checkAuthorization(req.headers.authorization, token)) {
+        ctx.metrics.inc('logmill_http_unauthorized_total', 'HTTP requests refused for a missing or wrong token');
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer realm="logmill"')
+          .send({ error: { type: 'unauthorized', message: 'send the API token as "Authorization: Bearer <token>"' } });
+      }
+    });
+  }
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof QuerySyntaxError) {
+      return reply.code(400).send({ error: { type: 'query_syntax', message: err.message, position: err.position, expected: err.expected } });
+    }
+    if (err instanceof QueryError) return reply.code(400).send({ error: { type: 'query', message: err.message } });
+    if (err instanceof BadRequest) return reply.code(400).send({ error: { type: 'bad_request', message: err.message, ...err.details } });
+    const e = err as { statusCode?: number; message: string; code?: string };
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.code(e.statusCode).send({ error: { type: e.code ?? 'bad_request', message: e.message } });
+    }
+    req.log.error(err);
+    return reply.code(500).send({ error: { type: 'internal', message: 'internal error; see the server log' } });
+  });
+
+  ingestRoutes(app, ctx);
+  searchRoutes(app, ctx);
+  systemRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,135 @@
+/** The `logmill` command. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, loadConfig, type ServerConfig } from '../core/config.js';
+import { startServer, StartupError } from '../server.js';
+import { apiRequest, CliError } from './client.js';
+import { importFiles } from './import.js';
+import { formatTable } from './table.js';
+
+const program = new Command();
+program
+  .name('logmill')
+  .description('A light, fast, loss-free log platform: ingest, store and search logs.')
+  .showHelpAfterError('(run with --help for usage)');
+
+program
+  .command('server')
+  .description('Run the server: HTTP API on 127.0.0.1:5601, data under ./data (embedded DuckDB)')
+  .option('--config <file>', 'JSON config file; environment (LOGMILL_*) and flags override it')
+  .option('--data <dir>', 'data directory (LOGMILL_DATA; default ./data)')
+  .option('--http <host:port>', 'HTTP API and UI address (LOGMILL_HTTP; default 127.0.0.1:5601)')
+  .option('--token <secret>', 'API token, required beyond loopback; clients send "Authorization: Bearer <secret>" (LOGMILL_TOKEN)')
+  .option('--tcp <host:port>', 'newline-delimited TCP input: JSON lines or text (LOGMILL_TCP; default off)')
+  .option('--udp <host:port>', 'newline-delimited UDP input (LOGMILL_UDP; default off)')
+  .option('--retention <days>', 'delete days older than this, e.g. 30d (LOGMILL_RETENTION; default keep all)')
+  .option('--max-columns <n>', 'typed columns before further fields overflow into one map column (LOGMILL_MAX_COLUMNS; default 1000)')
+  .option('--max-line-bytes <n>', 'longer lines are truncated and tagged _truncated (LOGMILL_MAX_LINE_BYTES; default 1048576)')
+  .option('--max-body-bytes <n>', 'largest HTTP request body (LOGMILL_MAX_BODY_BYTES; default 67108864)')
+  .option('--memory-limit <size>', "DuckDB's memory limit, e.g. 256MB (LOGMILL_MEMORY_LIMIT)")
+  .option('--log-level <level>', 'silent, error, warn, info or debug (LOGMILL_LOG_LEVEL; default info)')
+  .action(async (flags: Record<string, string | undefined>) => {
+    const config = loadConfig({
+      file: flags.config,
+      env: process.env,
+      flags: {
+        data: flags.data,
+        http: flags.http,
+        token: flags.token,
+        tcp: flags.tcp,
+        udp: flags.udp,
+        retentionDays: flags.retention,
+        maxColumns: flags.maxColumns,
+        maxLineBytes: flags.maxLineBytes,
+        maxBodyBytes: flags.maxBodyBytes,
+        memoryLimit: flags.memoryLimit,
+        logLevel: flags.logLevel,
+      } satisfies Partial<Record<keyof ServerConfig, string | undefined>>,
+    });
+    const server = await startServer(config);
+    const listening = [`http ${server.url}`, ...server.inputs.map((i) => `${i.name} ${i.address()}`)];
+    server.app.log.info(`logmill listening: ${listening.join(', ')}; data in ${config.data}`);
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      server.app.log.info(`${signal}: shutting down`);
+      void server.close().then(() => process.exit(0));
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+
+const serverOption = (): Option =>
+  new Option('--server <url>', 'Logmill server URL (LOGMILL_URL)').default(process.env.LOGMILL_URL ?? 'http://127.0.0.1:5601');
+const tokenOption = (): Option => new Option('--token <secret>', 'API token (LOGMILL_TOKEN)').default(process.env.LOGMILL_TOKEN);
+
+program
+  .command('query')
+  .description("Search or analyse: logmill query 'status:500 | stats count() by host' --since 1h")
+  .argument('<query>', "filter (Lucene-style) with optional pipes; '*' for everything")
+  .option('--since <duration>', 'from this long ago until now, e.g. 15m, 1h, 7d', '15m')
+  .option('--from <time>', 'start (ISO-8601 or date math like now-1h); overrides --since')
+  .option('--to <time>', 'end (ISO-8601 or date math)', 'now')
+  .option('--limit <n>', 'most hits or rows', parsePositiveInt, 100)
+  .option('--json', 'print the JSON answer instead of a table')
+  .addOption(serverOption())
+  .addOption(tokenOption())
+  .action(async (q: string, o: { since: string; from?: string; to: string; limit: number; json?: boolean; server: string; token?: string }) => {
+    const params = new URLSearchParams({ q, from: o.from ?? `now-${o.since}`, to: o.to, limit: String(o.limit) });
+    const res = (await apiRequest(o, `/api/v1/search?${params}`)) as
+      | { columns: string[]; rows: unknown[][] }
+      | { total: number; hits: Record<string, unknown>[] };
+    if (o.json) {
+      process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+      return;
+    }
+    if ('columns' in res) {
+      process.stdout.write(formatTable(res.columns, res.rows) + '\n');
+      return;
+    }
+    const rows = res.hits.map((h) => [h['@timestamp'], h.host ?? '', h.message ?? JSON.stringify(withoutCore(h))]);
+    process.stdout.write(formatTable(['@timestamp', 'host', 'message'], rows) + '\n');
+    process.stderr.write(`${res.hits.length} of ${res.total} hits\n`);
+  });
+
+program
+  .command('import')
+  .description('Load log files or NDJSON into a running server, with a progress bar')
+  .argument('<files...>', 'files to import: NDJSON lines keep their fields, other lines become message')
+  .option('--batch-bytes <n>', 'bytes per request', parsePositiveInt, 4 * 1024 * 1024)
+  .option('--quiet', 'no progress bar')
+  .addOption(serverOption())
+  .addOption(tokenOption())
+  .action(async (files: string[], o: { batchBytes: number; quiet?: boolean; server: string; token?: string }) => {
+    const s = await importFiles(files, { server: o.server, token: o.token, batchBytes: o.batchBytes, quiet: Boolean(o.quiet) });
+    const rate = s.seconds > 0 ? Math.round(s.accepted / s.seconds) : s.accepted;
+    process.stdout.write(
+      `imported ${s.files} file(s): ${s.lines} lines, ${s.accepted} accepted, ${s.rejected} rejected, ${(s.bytes / 1e6).toFixed(1)} MB in ${s.seconds.toFixed(1)} s (${rate} events/s)\n`,
+    );
+    if (s.rejected > 0) process.exitCode = 2;
+  });
+
+function parsePositiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
+
+function withoutCore(h: Record<string, unknown>): Record<string, unknown> {
+  const { _id: _a, '@timestamp': _b, host: _c, ...rest } = h;
+  return rest;
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CliError || err instanceof ConfigError || err instanceof StartupError) {
+    process.stderr.write(`logmill: ${err.message}\n`);
+    process.exit(1);
+  }
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'EADDRINUSE') {
+    process.stderr.write(`logmill: address in use (${e.message}); another server may be running, or choose another port with --http\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`logmill: ${e.stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,130 @@
+/**
+ * Time parsing shared by ingest (event timestamps) and query (ranges such as
+ * `now-15m`). All results are microseconds since the Unix epoch, UTC.
+ */
+
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/** Parses ISO-8601 / RFC 3339 date-times with up to nanosecond fractions. Returns null if invalid. */
+export function parseIsoMicros(text: string): number | null {
+  const m = ISO.exec(text);
+  if (!m) return null;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', frac, zone] = m;
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 || minute > 59 || second > 60) return null;
+  let ms = Date.UTC(Number(y), month - 1, day, hour, minute, second);
+  if (Number.isNaN(ms)) return null;
+  if (new Date(ms).getUTCDate() !== day && hour < 24) return null; // 2026-02-31
+  if (zone && zone !== 'Z' && zone !== 'z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const offMin = Number(digits.slice(0, 2)) * 60 + (digits.length > 2 ? Number(digits.slice(2, 4)) : 0);
+    ms -= sign * offMin * 60_000;
+  }
+  const micros = frac ? Number((frac + '000000').slice(0, 6)) : 0;
+  return ms * 1000 + micros;
+}
+
+/** Epoch numbers: seconds, milliseconds or microseconds, chosen by magnitude (as most shippers send them). */
+export function epochToMicros(n: number): number | null {
+  if (!Number.isFinite(n) || n < 0) return null;
+  if (n < 1e11) return Math.round(n * 1e6); // seconds (until year 5138)
+  if (n < 1e14) return Math.round(n * 1e3); // milliseconds
+  if (n < 1e17) return Math.round(n); // microseconds
+  return Math.round(n / 1e3); // nanoseconds
+}
+
+/** Parses an event timestamp as senders write it: ISO-8601 text or an epoch number. */
+export function parseEventTime(value: unknown): number | null {
+  if (typeof value === 'number') return epochToMicros(value);
+  if (typeof value === 'string') {
+    const iso = parseIsoMicros(value.trim());
+    if (iso !== null) return iso;
+    if (/^\d+(\.\d+)?$/.test(value)) return epochToMicros(Number(value));
+    const ms = Date.parse(value); // RFC 2822 and other forms JavaScript knows
+    return Number.isNaN(ms) ? null : ms * 1000;
+  }
+  return null;
+}
+
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/** Parses a duration such as `15m`, `1h`, `30d`, `500ms`. Returns milliseconds or null. */
+export function parseDurationMs(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w|M|y)$/.exec(text.trim());
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = m[2];
+  if (unit === 'M') return n * 30 * UNIT_MS.d;
+  if (unit === 'y') return n * 365 * UNIT_MS.d;
+  return n * UNIT_MS[unit];
+}
+
+/**
+ * Elasticsearch-style date math: `now`, `now-15m`, `now+1d/d`, `now/h`, an
+ * ISO date, or an epoch number. `roundUp` rounds `/unit` to the end of the
+ * unit, as Elasticsearch does for `lte` bounds.
+ */
+export function parseTimeExpr(text: string, nowMs: number, roundUp = false): number | null {
+  const t = text.trim();
+  if (t.startsWith('now')) {
+    let ms = nowMs;
+    let rest = t.slice(3);
+    while (rest.length > 0) {
+      const m = /^([+-])(\d+)(ms|s|m|h|d|w|M|y)|^\/(s|m|h|d|w|M|y)/.exec(rest);
+      if (!m) return null;
+      if (m[1]) {
+        const d = parseDurationMs(m[2] + m[3]);
+        if (d === null) return null;
+        ms += m[1] === '-' ? -d : d;
+      } else {
+        ms = roundTime(ms, m[4], roundUp);
+      }
+      rest = rest.slice(m[0].length);
+    }
+    return ms * 1000;
+  }
+  return parseEventTime(t);
+}
+
+function roundTime(ms: number, unit: string, up: boolean): number {
+  const d = new Date(ms);
+  const parts = [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+  const depth: Record<string, number> = { y: 1, M: 2, w: 3, d: 3, h: 4, m: 5, s: 6 };
+  const keep = depth[unit];
+  const start = Date.UTC(
+    parts[0],
+    keep > 1 ? parts[1] : 0,
+    keep > 2 ? parts[2] : 1,
+    keep > 3 ? parts[3] : 0,
+    keep > 4 ? parts[4] : 0,
+    keep > 5 ? parts[5] : 0,
+  );
+  let begin = start;
+  if (unit === 'w') begin = start - ((new Date(start).getUTCDay() + 6) % 7) * UNIT_MS.d; // ISO weeks start on Monday
+  if (!up) return begin;
+  const next = new Date(begin);
+  if (unit === 'y') next.setUTCFullYear(next.getUTCFullYear() + 1);
+  else if (unit === 'M') next.setUTCMonth(next.getUTCMonth() + 1);
+  else next.setTime(begin + (unit === 'w' ? UNIT_MS.w : UNIT_MS[unit]));
+  return next.getTime() - 1;
+}
+
+export function microsToIso(micros: number): string {
+  const ms = Math.floor(micros / 1000);
+  const iso = new Date(ms).toISOString();
+  const sub = micros - ms * 1000;
+  return sub === 0 ? iso : iso.slice(0, -1) + String(sub).padStart(3, '0') + 'Z';
+}

@@ -1,0 +1,149 @@
+/**
+ * Newline-delimited TCP and UDP, as Logstash's tcp/udp inputs with the
+ * json_lines/line codecs: JSON objects become events with their fields, other
+ * text becomes `message`. TCP is paced by the store: a connection is paused
+ * while its events are being made durable, so a slow store slows the sender
+ * through TCP's window instead of filling memory.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { addTag, TAG, type LogEvent } from '../../core/event.js';
+import { splitHostPort } from '../../core/config.js';
+import { decodeLine } from '../lines.js';
+import type { Input, InputContext } from '../input.js';
+import { LineSplitter } from './line-splitter.js';
+
+const MAX_CONNECTIONS = 1024;
+
+export async function startTcpLines(listen: string, ctx: InputContext): Promise<Input> {
+  const { host, port } = splitHostPort(listen);
+  const labels = { input: 'tcp' };
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    if (sockets.size >= MAX_CONNECTIONS) {
+      ctx.metrics.inc('logmill_input_connections_refused_total', 'Connections refused at the connection limit', 1, labels);
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    ctx.metrics.inc('logmill_input_connections_total', 'Connections accepted', 1, labels);
+    const splitter = new LineSplitter(ctx.maxLineBytes);
+    let batch: LogEvent[] = [];
+    const onLine = (line: Buffer, truncated: boolean): void => {
+      const r = decodeLine(line, 0, line.length, { maxLineBytes: Number.MAX_SAFE_INTEGER, arrivalMicros: Date.now() * 1000, mode: 'lines' });
+      if (!r.ok) return; // 'lines' mode never rejects
+      if (truncated) addTag(r.event, TAG.truncated);
+      batch.push(r.event);
+    };
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const events = batch;
+      batch = [];
+      socket.pause();
+      try {
+        await ctx.write(events);
+        ctx.metrics.inc('logmill_events_ingested_total', 'Events stored durably', events.length, labels);
+      } catch (err) {
+        ctx.log('error', `tcp ${socket.remoteAddress}: could not store ${events.length} events: ${(err as Error).message}`);
+        socket.destroy();
+        return;
+      }
+      if (!socket.destroyed) socket.resume();
+    };
+    socket.on('data', (chunk: Buffer) => {
+      ctx.metrics.inc('logmill_ingest_bytes_total', 'Bytes received by inputs', chunk.length, labels);
+      splitter.push(chunk, onLine);
+      void flush();
+    });
+    socket.on('end', () => {
+      splitter.end(onLine);
+      void flush().then(() => socket.end());
+    });
+    socket.on('error', (err) => ctx.log('warn', `tcp ${socket.remoteAddress}: ${err.message}`));
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    name: 'tcp',
+    address: () => {
+      const a = server.address() as net.AddressInfo;
+      return `${a.address}:${a.port}`;
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** UDP has no backpressure: datagrams that arrive while too many events wait for the store are dropped and counted. */
+export async function startUdpLines(listen: string, ctx: InputContext, maxQueuedEvents = 100_000): Promise<Input> {
+  const { host, port } = splitHostPort(listen);
+  const labels = { input: 'udp' };
+  const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  let batch: LogEvent[] = [];
+  let queued = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const flush = (): void => {
+    timer = null;
+    if (batch.length === 0) return;
+    const events = batch;
+    batch = [];
+    void ctx.write(events).then(
+      () => {
+        queued -= events.length;
+        ctx.metrics.inc('logmill_events_ingested_total', 'Events stored durably', events.length, labels);
+      },
+      (err: Error) => {
+        queued -= events.length;
+        ctx.metrics.inc('logmill_input_dropped_total', 'Messages dropped by inputs', events.length, labels);
+        ctx.log('error', `udp: could not store ${events.length} events: ${err.message}`);
+      },
+    );
+  };
+  socket.on('message', (msg) => {
+    ctx.metrics.inc('logmill_ingest_bytes_total', 'Bytes received by inputs', msg.length, labels);
+    if (queued >= maxQueuedEvents) {
+      ctx.metrics.inc('logmill_input_dropped_total', 'Messages dropped by inputs', 1, labels);
+      return;
+    }
+    const arrivalMicros = Date.now() * 1000;
+    let start = 0;
+    while (start < msg.length) {
+      let nl = msg.indexOf(10, start);
+      if (nl < 0) nl = msg.length;
+      let end = nl;
+      if (end > start && msg[end - 1] === 13) end--;
+      if (end > start) {
+        const r = decodeLine(msg, start, end, { maxLineBytes: ctx.maxLineBytes, arrivalMicros, mode: 'lines' });
+        if (r.ok) {
+          batch.push(r.event);
+          queued++;
+        }
+      }
+      start = nl + 1;
+    }
+    if (batch.length >= 1000) flush();
+    else if (!timer) timer = setTimeout(flush, 5);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, host, () => resolve());
+  });
+  socket.on('error', (err) => ctx.log('warn', `udp: ${err.message}`));
+  return {
+    name: 'udp',
+    address: () => {
+      const a = socket.address();
+      return `${a.address}:${a.port}`;
+    },
+    close: async () => {
+      if (timer) clearTimeout(timer);
+      flush();
+      await new Promise<void>((r) => socket.close(() => r()));
+    },
+  };
+}

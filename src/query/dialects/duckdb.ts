@@ -1,0 +1,332 @@
+/**
+ * Compiles the query tree into DuckDB SQL. Every value the user typed becomes
+ * a parameter; identifiers come from the store's ColumnRefs; regular
+ * expressions are built only from words (letters, digits, `_`) and escaped
+ * literals, so no user text reaches SQL or RE2 unescaped.
+ */
+import { parseTimeExpr } from '../../core/time.js';
+import { asciiLower, words } from '../../core/tokens.js';
+import type { FilterNode, Pipe } from '../ast.js';
+import { QueryError } from '../../store/store.js';
+import type { ColumnRef, DialectContext } from './dialect.js';
+
+/** The overflow map column: field name → value as text. */
+export const OVERFLOW_COLUMN = '_overflow';
+
+const WORD_CLASS = '[0-9A-Za-z_\\x{80}-\\x{10FFFF}]';
+const NON_WORD = '[^0-9A-Za-z_\\x{80}-\\x{10FFFF}]';
+
+export function compileFilter(node: FilterNode, ctx: DialectContext): string {
+  switch (node.kind) {
+    case 'all':
+      return 'TRUE';
+    case 'and':
+      return node.children.length === 0 ? 'TRUE' : `(${node.children.map((c) => compileFilter(c, ctx)).join(' AND ')})`;
+    case 'or':
+      return node.children.length === 0 ? 'FALSE' : `(${node.children.map((c) => compileFilter(c, ctx)).join(' OR ')})`;
+    case 'not':
+      return `(NOT ${compileFilter(node.child, ctx)})`;
+    case 'exists': {
+      const ref = ctx.resolve(node.field);
+      if (!ref) return 'FALSE';
+      return definite(anyOf(ref, (expr) => `${expr} IS NOT NULL`, ctx, false));
+    }
+    case 'term':
+    case 'phrase': {
+      const field = node.field ?? 'message';
+      const ref = ctx.resolve(field);
+      if (!ref) return 'FALSE';
+      if (ref.fullText) return definite(fullTextMatch(ref, node.value, node.kind === 'phrase', ctx));
+      return definite(valueEquals(ref, node.value, ctx));
+    }
+    case 'wildcard': {
+      const field = node.field ?? 'message';
+      const ref = ctx.resolve(field);
+      if (!ref) return 'FALSE';
+      if (ref.fullText) return definite(fullTextWildcard(ref, node.pattern, ctx));
+      const like = wildcardToLike(node.pattern);
+      return definite(anyOf(ref, (expr) => `lower(CAST(${expr} AS VARCHAR)) LIKE lower(${ctx.param(like)}) ESCAPE '\\'`, ctx, true));
+    }
+    case 'range': {
+      const ref = ctx.resolve(node.field);
+      if (!ref) return 'FALSE';
+      return definite(rangeMatch(ref, node, ctx));
+    }
+  }
+}
+
+/** Predicates over NULL are NULL; NOT must see FALSE instead so that `NOT host:a` keeps events without a host. */
+function definite(pred: string): string {
+  return `coalesce(${pred}, FALSE)`;
+}
+
+/** Applies a predicate to the field's column and, where values overflowed, to its overflow entry as text. */
+function anyOf(ref: ColumnRef, pred: (expr: string) => string, ctx: DialectContext, overflowAsText: boolean): string {
+  const parts: string[] = [];
+  if (ref.column) parts.push(pred(ref.column));
+  if (ref.overflow) parts.push(pred(overflowExpr(ref.name, ctx, overflowAsText ? null : ref)));
+  return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
+}
+
+export function overflowExpr(field: string, ctx: DialectContext, typed: ColumnRef | null): string {
+  const text = `${OVERFLOW_COLUMN}[${ctx.param(field)}]`;
+  if (!typed) return text;
+  return castText(text, typed.type);
+}
+
+function castText(text: string, type: ColumnRef['type']): string {
+  switch (type) {
+    case 'integer':
+      return `TRY_CAST(${text} AS BIGINT)`;
+    case 'float':
+      return `TRY_CAST(${text} AS DOUBLE)`;
+    case 'boolean':
+      return `TRY_CAST(${text} AS BOOLEAN)`;
+    case 'timestamp':
+      return `TRY_CAST(${text} AS TIMESTAMP)`;
+    default:
+      return text;
+  }
+}
+
+function fullTextMatch(ref: ColumnRef, text: string, phrase: boolean, ctx: DialectContext): string {
+  const ws = words(text);
+  const column = ref.column ?? 'NULL';
+  if (ws.length === 0) {
+    // Only punctuation: match it literally, case-insensitively.
+    return `contains(lower(${column}), ${ctx.param(text.toLowerCase())})`;
+  }
+  void phrase; // a bare word with inner punctuation (10.0.0.1, /api/v1) is matched as the phrase of its words, as Elasticsearch does
+  const pattern = `(?i)(?:^|${NON_WORD})${ws.map(escapeRe).join(`${NON_WORD}+`)}(?:$|${NON_WORD})`;
+  const longest = ws.reduce((a, b) => (b.length > a.length ? b : a));
+  return `(contains(lower(${column}), ${ctx.param(longest)}) AND regexp_matches(${column}, ${ctx.param(pattern)}))`;
+}
+
+function fullTextWildcard(ref: ColumnRef, pattern: string, ctx: DialectContext): string {
+  const column = ref.column ?? 'NULL';
+  let re = '';
+  for (const ch of pattern) {
+    if (ch === '*') re += `${WORD_CLASS}*`;
+    else if (ch === '?') re += WORD_CLASS;
+    else re += escapeRe(asciiLower(ch));
+  }
+  return `regexp_matches(${column}, ${ctx.param(`(?i)(?:^|${NON_WORD})${re}(?:$|${NON_WORD})`)})`;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
+
+/** Lucene wildcards to SQL LIKE: `*` → `%`, `?` → `_`, literal `%`, `_` and `\` escaped. */
+export function wildcardToLike(pattern: string): string {
+  let out = '';
+  for (const ch of pattern) {
+    if (ch === '*') out += '%';
+    else if (ch === '?') out += '_';
+    else if (ch === '%' || ch === '_' || ch === '\\') out += '\\' + ch;
+    else out += ch;
+  }
+  return out;
+}
+
+function valueEquals(ref: ColumnRef, value: string, ctx: DialectContext): string {
+  const typed = typedValue(ref, value, ctx);
+  const parts: string[] = [];
+  if (ref.column) {
+    if (ref.list) parts.push(`list_contains(list_transform(${ref.column}, x -> lower(x)), lower(${ctx.param(value)}))`);
+    else if (typed === null) parts.push('FALSE');
+    else if (ref.type === 'string') parts.push(`lower(${ref.column}) = lower(${typed})`);
+    else parts.push(`${ref.column} = ${typed}`);
+  }
+  if (ref.overflow) parts.push(`lower(${OVERFLOW_COLUMN}[${ctx.param(ref.name)}]) = lower(${ctx.param(value)})`);
+  return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
+}
+
+/** A user value as a parameter of the field's type, or null when it cannot be one (`status:abc`). */
+function typedValue(ref: ColumnRef, value: string, ctx: DialectContext, roundUp = false): string | null {
+  switch (ref.type) {
+    case 'integer':
+    case 'float': {
+      const n = Number(value);
+      if (value.trim() === '' || !Number.isFinite(n)) return null;
+      return `${ctx.param(n)}::DOUBLE`;
+    }
+    case 'boolean': {
+      const v = value.toLowerCase();
+      if (v !== 'true' && v !== 'false') return null;
+      return ctx.param(v === 'true');
+    }
+    case 'timestamp': {
+      const micros = parseTimeExpr(value, ctx.nowMs, roundUp);
+      if (micros === null) throw new QueryError(`"${value}" is not a time: use ISO-8601 (2026-11-21T10:00:00Z), an epoch number or date math (now-1h)`);
+      return `make_timestamp(${ctx.param(micros)}::BIGINT)`;
+    }
+    default:
+      return ctx.param(value);
+  }
+}
+
+function rangeMatch(ref: ColumnRef, node: Extract<FilterNode, { kind: 'range' }>, ctx: DialectContext): string {
+  const bounds: [string | undefined, string, boolean][] = [
+    [node.gt, '>', true],
+    [node.gte, '>=', false],
+    [node.lt, '<', false],
+    [node.lte, '<=', true],
+  ];
+  const build = (expr: string, type: ColumnRef['type']): string => {
+    const conds: string[] = [];
+    for (const [bound, op, roundUp] of bounds) {
+      if (bound === undefined) continue;
+      const v = typedValue({ ...ref, type }, bound, ctx, roundUp);
+      if (v === null) throw new QueryError(`"${bound}" is not a valid bound for ${type} field`);
+      conds.push(`${expr} ${op} ${v}`);
+    }
+    return conds.length === 0 ? `${expr} IS NOT NULL` : conds.join(' AND ');
+  };
+  const parts: string[] = [];
+  if (ref.column) parts.push(`(${build(ref.column, ref.type)})`);
+  if (ref.overflow) {
+    const key = ctx.param(ref.name);
+    parts.push(`(${build(castText(`${OVERFLOW_COLUMN}[${key}]`, ref.type === 'string' ? 'float' : ref.type), ref.type === 'string' ? 'float' : ref.type)})`);
+  }
+  return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
+}
+
+/** A SQL value expression for a field in a select list or GROUP BY: the column, falling back to overflowed values. */
+export function valueExpr(ref: ColumnRef, ctx: DialectContext, asText = false): string {
+  const key = (): string => ctx.param(ref.name);
+  if (!ref.column) return asText ? `${OVERFLOW_COLUMN}[${key()}]` : castText(`${OVERFLOW_COLUMN}[${key()}]`, ref.type);
+  if (!ref.overflow) return ref.column;
+  if (asText || ref.type === 'string') return `coalesce(CAST(${ref.column} AS VARCHAR), ${OVERFLOW_COLUMN}[${key()}])`;
+  return ref.column;
+}
+
+export interface CompiledPipes {
+  sql: string;
+  columns: string[];
+}
+
+/**
+ * Compiles pipes over a relation `source` (a subquery already filtered).
+ * Internal aliases are positional (c0, c1, …) because DuckDB identifiers are
+ * case-insensitive and user field names are not; the result carries the
+ * names.
+ */
+export function compilePipes(pipes: Pipe[], source: string, ctx: DialectContext, defaultLimit: number): CompiledPipes {
+  // The scope maps names visible to the next pipe to SQL expressions over the current relation.
+  let scope: Map<string, string> | null = null; // null: raw events, resolved through ctx
+  let relation = source;
+  let columns: string[] | null = null;
+  let stage = 0;
+  let order = '';
+  let limit: number | null = null;
+
+  const lookup = (name: string, asText = false): string => {
+    if (scope) {
+      const expr = scope.get(name);
+      if (expr === undefined) throw new QueryError(`unknown field "${name}" after the previous pipe; available: ${[...scope.keys()].join(', ')}`);
+      return expr;
+    }
+    const ref = ctx.resolve(name);
+    if (!ref) return 'NULL';
+    return valueExpr(ref, ctx, asText);
+  };
+  const wrap = (select: string[], names: string[], groupBy: string[] = []): void => {
+    const aliases = names.map((_, i) => `c${i}`);
+    const body = `SELECT ${select.map((s, i) => `${s} AS ${aliases[i]}`).join(', ')} FROM ${relation}${
+      groupBy.length ? ` GROUP BY ${groupBy.join(', ')}` : ''
+    }${order}${limit !== null ? ` LIMIT ${limit}` : ''}`;
+    relation = `(${body}) AS s${stage++}`;
+    scope = new Map(names.map((n, i) => [n, aliases[i]]));
+    columns = names;
+    order = '';
+    limit = null;
+  };
+  const flush = (): void => {
+    if (order || limit !== null) {
+      const names: string[] = columns ?? [];
+      if (!scope) throw new QueryError('sort and head need fields: add `| fields …` or `| stats …` first');
+      const currentScope: Map<string, string> = scope;
+      wrap(names.map((n) => currentScope.get(n) as string), names);
+    }
+  };
+
+  for (const pipe of pipes) {
+    switch (pipe.kind) {
+      case 'stats': {
+        flush();
+        const select: string[] = [];
+        const names: string[] = [];
+        for (const by of pipe.by) {
+          select.push(lookup(by));
+          names.push(by);
+        }
+        for (const agg of pipe.aggs) {
+          select.push(aggregate(agg.fn, agg.field === undefined ? undefined : lookup(agg.field), agg.percentile, ctx));
+          names.push(agg.name);
+        }
+        wrap(select, names, pipe.by.map((_, i) => String(i + 1)));
+        break;
+      }
+      case 'top': {
+        flush();
+        const select = pipe.fields.map((f) => lookup(f));
+        const names = [...pipe.fields, 'count'];
+        const keys = pipe.fields.map((_, i) => `k${i}`);
+        const inner = `SELECT ${select.map((s, i) => `${s} AS ${keys[i]}`).join(', ')} FROM ${relation}`;
+        const aliases = names.map((_, i) => `c${i}`);
+        relation = `(SELECT ${[...keys, 'count(*)'].map((s, i) => `${s} AS ${aliases[i]}`).join(', ')} FROM (${inner}) WHERE ${keys
+          .map((k) => `${k} IS NOT NULL`)
+          .join(' AND ')} GROUP BY ALL ORDER BY ${aliases[aliases.length - 1]} DESC, ${aliases[0]} LIMIT ${pipe.n}) AS s${stage++}`;
+        scope = new Map(names.map((n, i) => [n, aliases[i]]));
+        columns = names;
+        break;
+      }
+      case 'fields': {
+        flush();
+        wrap(
+          pipe.fields.map((f) => lookup(f)),
+          pipe.fields,
+        );
+        break;
+      }
+      case 'sort': {
+        if (!scope) throw new QueryError('sort needs fields to sort rows of: use `| fields …` or `| stats …` before `| sort`');
+        if (limit !== null) flush();
+        order = ` ORDER BY ${pipe.keys.map((k) => `${lookup(k.field)} ${k.desc ? 'DESC' : 'ASC'} NULLS LAST`).join(', ')}`;
+        break;
+      }
+      case 'head': {
+        if (!scope) throw new QueryError('head needs fields: use `| fields …` or `| stats …` before `| head`');
+        limit = limit === null ? pipe.n : Math.min(limit, pipe.n);
+        break;
+      }
+    }
+  }
+  if (!scope || !columns) throw new QueryError('no pipes to compile');
+  const finalScope: Map<string, string> = scope;
+  const names: string[] = columns;
+  const sql = `SELECT ${names.map((n) => finalScope.get(n) as string).join(', ')} FROM ${relation}${order}${` LIMIT ${limit ?? defaultLimit}`}`;
+  return { sql, columns: names };
+}
+
+function aggregate(fn: string, expr: string | undefined, percentile: number | undefined, ctx: DialectContext): string {
+  if (fn === 'count') return expr === undefined ? 'count(*)' : `count(${expr})`;
+  if (expr === undefined) throw new QueryError(`${fn}() needs a field`);
+  switch (fn) {
+    case 'count_distinct':
+      return `count(DISTINCT ${expr})`;
+    case 'sum':
+      return `sum(TRY_CAST(${expr} AS DOUBLE))`;
+    case 'avg':
+      return `avg(TRY_CAST(${expr} AS DOUBLE))`;
+    case 'min':
+      return `min(${expr})`;
+    case 'max':
+      return `max(${expr})`;
+    case 'percentile':
+      // A literal, not a parameter: DuckDB needs the quantile constant at bind time, and it is a number we parsed.
+      return `quantile_cont(TRY_CAST(${expr} AS DOUBLE), ${Number((percentile ?? 50) / 100)})`;
+  }
+  throw new QueryError(`unknown aggregation ${fn}`);
+}

@@ -1,0 +1,93 @@
+/**
+ * Starts a Logmill server: the store, the HTTP API, and the inputs the
+ * configuration turns on. Refuses to listen beyond loopback without a token.
+ */
+import type { FastifyInstance } from 'fastify';
+import { isLoopback, splitHostPort, type ServerConfig } from './core/config.js';
+import { Metrics } from './core/metrics.js';
+import { buildApp } from './api/app.js';
+import type { Input, InputContext } from './ingest/input.js';
+import { startTcpLines, startUdpLines } from './ingest/tcp/lines-input.js';
+import { DuckDBStore } from './store/duckdb/store.js';
+import type { Store } from './store/store.js';
+
+export interface RunningServer {
+  config: ServerConfig;
+  store: Store;
+  app: FastifyInstance;
+  /** The bound HTTP address as http://host:port. */
+  url: string;
+  inputs: Input[];
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+export function checkExposure(config: ServerConfig): void {
+  const listeners = [['--http', config.http], ['--tcp', config.tcp], ['--udp', config.udp]] as const;
+  for (const [flag, addr] of listeners) {
+    if (!addr) continue;
+    const { host } = splitHostPort(addr);
+    if (!isLoopback(host) && !config.token) {
+      throw new StartupError(
+        `${flag} ${addr} listens beyond loopback, which needs an API token: pass --token <secret> or set LOGMILL_TOKEN (clients then send "Authorization: Bearer <secret>")`,
+      );
+    }
+  }
+}
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  checkExposure(config);
+  const metrics = new Metrics();
+  const store = new DuckDBStore({
+    dir: config.data,
+    retentionDays: config.retentionDays,
+    maxColumns: config.maxColumns,
+    memoryLimit: config.memoryLimit,
+  });
+  await store.open();
+  const app = buildApp({ store, metrics, config });
+  const { host, port } = splitHostPort(config.http);
+  await app.listen({ host, port });
+  const addr = app.server.address();
+  const url = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : `http://${config.http}`;
+
+  const inputCtx: InputContext = {
+    write: (events) => store.write(events),
+    metrics,
+    maxLineBytes: config.maxLineBytes,
+    log: (level, message) => app.log[level](message),
+  };
+  const inputs: Input[] = [];
+  try {
+    if (config.tcp) inputs.push(await startTcpLines(config.tcp, inputCtx));
+    if (config.udp) inputs.push(await startUdpLines(config.udp, inputCtx));
+  } catch (err) {
+    for (const i of inputs) await i.close();
+    await app.close();
+    await store.close();
+    throw err;
+  }
+
+  const retention = async (): Promise<void> => {
+    const removed = await store.applyRetention(Date.now() * 1000);
+    if (removed > 0) app.log.info(`retention: deleted ${removed} partition(s) older than ${config.retentionDays} days`);
+  };
+  await retention();
+  const retentionTimer = setInterval(() => void retention().catch((e: Error) => app.log.error(e.message)), 3_600_000);
+  retentionTimer.unref();
+
+  return {
+    config,
+    store,
+    app,
+    url,
+    inputs,
+    close: async () => {
+      clearInterval(retentionTimer);
+      for (const i of inputs) await i.close();
+      await app.close();
+      await store.close();
+    },
+  };
+}

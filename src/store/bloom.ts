@@ -1,0 +1,50 @@
+/**
+ * A fixed-size bloom filter over the words of one block of events, in the
+ * spirit of VictoriaLogs' per-block bloom filters: a needle search reads only
+ * the blocks whose filter may contain every word it needs.
+ */
+export const BLOOM_HASHES = 4;
+
+export class BloomFilter {
+  readonly bits: Uint32Array;
+  private readonly mask: number;
+
+  /** `log2Bits` between 10 and 30; the default, 2^20 bits (128 KiB), keeps ~1% false positives up to ~100k distinct words. */
+  constructor(log2Bits = 20, bits?: Uint32Array) {
+    this.bits = bits ?? new Uint32Array(1 << (log2Bits - 5));
+    this.mask = this.bits.length * 32 - 1;
+  }
+
+  static fromBytes(bytes: Uint8Array): BloomFilter {
+    const copy = new Uint32Array(bytes.byteLength >>> 2);
+    new Uint8Array(copy.buffer).set(bytes.subarray(0, copy.byteLength));
+    return new BloomFilter(Math.log2(copy.length * 32), copy);
+  }
+
+  toBytes(): Uint8Array {
+    return new Uint8Array(this.bits.buffer, this.bits.byteOffset, this.bits.byteLength);
+  }
+
+  add(h1: number, h2: number): void {
+    const bits = this.bits;
+    const mask = this.mask;
+    let h = h1;
+    for (let i = 0; i < BLOOM_HASHES; i++) {
+      const bit = h & mask;
+      bits[bit >>> 5] |= 1 << (bit & 31);
+      h = (h + h2) >>> 0;
+    }
+  }
+
+  mayContain(h1: number, h2: number): boolean {
+    const bits = this.bits;
+    const mask = this.mask;
+    let h = h1;
+    for (let i = 0; i < BLOOM_HASHES; i++) {
+      const bit = h & mask;
+      if ((bits[bit >>> 5] & (1 << (bit & 31))) === 0) return false;
+      h = (h + h2) >>> 0;
+    }
+    return true;
+  }
+}

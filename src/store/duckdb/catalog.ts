@@ -1,0 +1,105 @@
+/**
+ * The field registry: every field ever seen, its type, where its values
+ * live (a typed column, or the overflow map) and which other types arrived
+ * for it. Like Elasticsearch's dynamic mapping, a field's type is set on
+ * first sight; unlike it, a value of another type is never refused: it goes
+ * to the overflow map, stays searchable, and the conflict is listed.
+ *
+ * Column identifiers are generated (`f<id>`): DuckDB identifiers are
+ * case-insensitive and field names are written by strangers.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { FieldType } from '../../core/event.js';
+
+export interface FieldEntry {
+  id: number;
+  name: string;
+  type: FieldType;
+  /** Column identifier in partition tables, or null when the field lives in the overflow map. */
+  column: string | null;
+  conflicts: Set<FieldType>;
+}
+
+/** Core fields with fixed columns. `tags` is a list of strings. */
+export const FIXED_COLUMNS: Record<string, { column: string; type: FieldType; list?: boolean }> = {
+  '@timestamp': { column: 'ts', type: 'timestamp' },
+  message: { column: 'message', type: 'string' },
+  host: { column: 'host', type: 'string' },
+  source: { column: 'source', type: 'string' },
+  level: { column: 'level', type: 'string' },
+  tags: { column: 'tags', type: 'string', list: true },
+  _index: { column: '_index', type: 'string' },
+};
+
+export const SQL_TYPE: Record<FieldType, string> = {
+  string: 'VARCHAR',
+  integer: 'BIGINT',
+  float: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  timestamp: 'TIMESTAMP',
+};
+
+export class Catalog {
+  private readonly byName = new Map<string, FieldEntry>();
+  private nextId = 1;
+  private columnCount = 0;
+
+  constructor(
+    private readonly conn: DuckDBConnection,
+    private readonly maxColumns: number,
+  ) {}
+
+  async load(): Promise<void> {
+    await this.conn.run(
+      'CREATE TABLE IF NOT EXISTS fields (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL, type VARCHAR NOT NULL, col VARCHAR, conflicts VARCHAR NOT NULL)',
+    );
+    const rows = (await this.conn.runAndReadAll('SELECT id, name, type, col, conflicts FROM fields ORDER BY id')).getRows();
+    for (const [id, name, type, col, conflicts] of rows) {
+      const entry: FieldEntry = {
+        id: Number(id),
+        name: String(name),
+        type: String(type) as FieldType,
+        column: col === null ? null : String(col),
+        conflicts: new Set(String(conflicts).split(',').filter(Boolean) as FieldType[]),
+      };
+      this.byName.set(entry.name, entry);
+      this.nextId = Math.max(this.nextId, entry.id + 1);
+      if (entry.column) this.columnCount++;
+    }
+  }
+
+  get(name: string): FieldEntry | undefined {
+    return this.byName.get(name);
+  }
+
+  all(): FieldEntry[] {
+    return [...this.byName.values()];
+  }
+
+  /** Registers a field on first sight. Durable before any partition gets its column. */
+  async add(name: string, type: FieldType): Promise<FieldEntry> {
+    const existing = this.byName.get(name);
+    if (existing) return existing;
+    const id = this.nextId++;
+    const column = this.columnCount < this.maxColumns ? `f${id}` : null;
+    if (column) this.columnCount++;
+    const entry: FieldEntry = { id, name, type, column, conflicts: new Set() };
+    this.byName.set(name, entry);
+    await this.persist(entry);
+    return entry;
+  }
+
+  async update(entry: FieldEntry): Promise<void> {
+    await this.persist(entry);
+  }
+
+  private async persist(e: FieldEntry): Promise<void> {
+    await this.conn.run('INSERT OR REPLACE INTO fields VALUES (?, ?, ?, ?, ?)', [
+      e.id,
+      e.name,
+      e.type,
+      e.column,
+      [...e.conflicts].join(','),
+    ]);
+  }
+}

@@ -1,0 +1,577 @@
+/**
+ * The embedded DuckDB store: one DuckDB instance, a small catalog file for
+ * the field registry, and one attached file per day of events.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  DuckDBDataChunk,
+  DuckDBInstance,
+  DuckDBListValue,
+  DuckDBMapValue,
+  DuckDBTimestampValue,
+  type DuckDBConnection,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import type { FieldType, LogEvent } from '../../core/event.js';
+import { microsToIso } from '../../core/time.js';
+import type { FilterNode } from '../../query/ast.js';
+import { bloomCondition } from '../../query/words.js';
+import type { ColumnRef, DialectContext } from '../../query/dialects/dialect.js';
+import { compileFilter, compilePipes, valueExpr } from '../../query/dialects/duckdb.js';
+import { BloomFilter } from '../bloom.js';
+import {
+  QueryError,
+  type FieldInfo,
+  type HistogramBucket,
+  type Hit,
+  type SearchRequest,
+  type SearchResult,
+  type Store,
+  type StoreStats,
+  type TimeRange,
+} from '../store.js';
+import { Catalog, FIXED_COLUMNS, SQL_TYPE, type FieldEntry } from './catalog.js';
+import { BASE_COLUMNS, BLOCK_ROWS, Partition, dayOfMicros, dayStartMicros } from './partition.js';
+import { inferType, place } from './values.js';
+
+export interface DuckDBStoreOptions {
+  dir: string;
+  /** Days to keep; 0 keeps everything. */
+  retentionDays?: number;
+  /** Dynamic columns before further fields go to the overflow map (Elasticsearch's total_fields.limit is 1000). */
+  maxColumns?: number;
+  /** DuckDB's memory limit, e.g. '256MB'. */
+  memoryLimit?: string;
+  threads?: number;
+  bloomBits?: number;
+}
+
+const DAY_MICROS = 86_400_000_000;
+const CHUNK_ROWS = 2048; // DuckDB's vector size: the most rows a data chunk holds
+
+interface PendingWrite {
+  events: LogEvent[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class DuckDBStore implements Store {
+  private instance: DuckDBInstance | null = null;
+  private writer!: DuckDBConnection;
+  private readers: DuckDBConnection[] = [];
+  private nextReader = 0;
+  private catalog!: Catalog;
+  private readonly partitions = new Map<number, Partition>();
+  private readonly partitionDir: string;
+  private pending: PendingWrite[] = [];
+  private writing = false;
+  private readonly bloomCache = new Map<string, BloomFilter | null>();
+  private closed = false;
+
+  constructor(private readonly opts: DuckDBStoreOptions) {
+    this.partitionDir = path.join(opts.dir, 'partitions');
+  }
+
+  async open(): Promise<void> {
+    fs.mkdirSync(this.partitionDir, { recursive: true });
+    this.instance = await DuckDBInstance.create(path.join(this.opts.dir, 'catalog.duckdb'), {
+      // zstd for text needs the newer storage format; it halves what DuckDB's default layout keeps on disk
+      storage_compatibility_version: 'latest',
+      memory_limit: this.opts.memoryLimit ?? '256MB',
+      threads: String(this.opts.threads ?? 2),
+      preserve_insertion_order: 'true',
+    });
+    this.writer = await this.instance.connect();
+    await this.writer.run("SET force_compression = 'zstd'");
+    for (let i = 0; i < 2; i++) this.readers.push(await this.instance.connect());
+    this.catalog = new Catalog(this.writer, this.opts.maxColumns ?? 1000);
+    await this.catalog.load();
+    for (const file of fs.readdirSync(this.partitionDir).sort()) {
+      const m = /^(\d{8})\.duckdb$/.exec(file);
+      if (m) await this.partition(Number(m[1]));
+    }
+  }
+
+  private async partition(day: number): Promise<Partition> {
+    let p = this.partitions.get(day);
+    if (!p) {
+      p = new Partition(day, Partition.fileFor(this.partitionDir, day), this.writer, this.opts.bloomBits ?? 20);
+      await p.open();
+      this.partitions.set(day, p);
+    }
+    return p;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.writing || this.pending.length) await new Promise((r) => setTimeout(r, 5));
+    for (const p of this.partitions.values()) p.closeAppender();
+    await this.writer.run('CHECKPOINT');
+    for (const c of [...this.readers, this.writer]) c.closeSync();
+    this.instance?.closeSync();
+    this.instance = null;
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /**
+   * Group commit: writes that arrive while a commit is under way are merged
+   * into the next one, so that many small requests cost one WAL sync.
+   */
+  write(events: LogEvent[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    if (events.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.pending.push({ events, resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await this.writeNow(batch.length === 1 ? batch[0].events : batch.flatMap((b) => b.events));
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    }
+    this.writing = false;
+  }
+
+  private async writeNow(events: LogEvent[]): Promise<void> {
+    // 1. Fields seen for the first time get their type; fractional numbers widen integer fields.
+    for (const ev of events) {
+      for (const name in ev.fields) {
+        if (FIXED_COLUMNS[name] !== undefined) continue;
+        const value = ev.fields[name];
+        if (value === null) continue;
+        let entry = this.catalog.get(name);
+        if (!entry) entry = await this.catalog.add(name, inferType(value));
+        else if (entry.type === 'integer' && typeof value === 'number' && !Number.isInteger(value)) {
+          await this.widen(entry);
+        }
+      }
+    }
+    // 2. Route to daily partitions.
+    const byDay = new Map<number, LogEvent[]>();
+    for (const ev of events) {
+      const day = dayOfMicros(ev.ts);
+      let list = byDay.get(day);
+      if (!list) byDay.set(day, (list = []));
+      list.push(ev);
+    }
+    const dirty = new Set<FieldEntry>();
+    for (const [day, list] of byDay) {
+      const p = await this.partition(day);
+      await this.ensureColumns(p, list);
+      await this.append(p, list, dirty);
+    }
+    // 3. Commit: each partition's appender flush is a DuckDB transaction with a synced WAL.
+    for (const day of byDay.keys()) await (this.partitions.get(day) as Partition).flush();
+    for (const entry of dirty) await this.catalog.update(entry);
+  }
+
+  private async widen(entry: FieldEntry): Promise<void> {
+    entry.type = 'float';
+    await this.catalog.update(entry);
+    for (const p of this.partitions.values()) {
+      if (entry.column && p.dynamicColumns.get(entry.column) === 'integer') await p.widenColumn(entry.column);
+    }
+  }
+
+  private async ensureColumns(p: Partition, events: LogEvent[]): Promise<void> {
+    for (const ev of events) {
+      for (const name in ev.fields) {
+        if (FIXED_COLUMNS[name] !== undefined || ev.fields[name] === null) continue;
+        const entry = this.catalog.get(name) as FieldEntry;
+        if (entry.column && !p.dynamicColumns.has(entry.column)) await p.addColumn(entry.column, entry.type);
+      }
+    }
+  }
+
+  private async append(p: Partition, events: LogEvent[], dirty: Set<FieldEntry>): Promise<void> {
+    const appender = await p.getAppender();
+    const types = p.columnTypes();
+    const dynamic = [...p.dynamicColumns.keys()];
+    const colIndex = new Map<string, number>(dynamic.map((c, i) => [c, BASE_COLUMNS.length + i]));
+    const width = types.length;
+    for (let start = 0; start < events.length; start += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, events.length - start);
+      const cols: DuckDBValue[][] = [];
+      for (let c = 0; c < width; c++) cols.push(new Array<DuckDBValue>(n).fill(null));
+      for (let r = 0; r < n; r++) {
+        const ev = events[start + r];
+        const seq = p.nextSeq++;
+        const f = ev.fields;
+        cols[0][r] = BigInt(seq);
+        cols[1][r] = new DuckDBTimestampValue(BigInt(Math.round(ev.ts)));
+        cols[2][r] = ev.id ?? null;
+        cols[3][r] = ev.index ?? null;
+        const message = f.message;
+        cols[4][r] = typeof message === 'string' ? message : null;
+        cols[5][r] = scalarText(f.host);
+        cols[6][r] = scalarText(f.source);
+        cols[7][r] = scalarText(f.level);
+        const tags = f.tags;
+        cols[8][r] = Array.isArray(tags) && tags.length > 0 ? new DuckDBListValue(tags.map(String)) : null;
+        p.indexMessage(seq, typeof message === 'string' ? message : null);
+        let overflow: { key: string; value: string }[] | null = null;
+        for (const name in f) {
+          if (FIXED_COLUMNS[name] !== undefined) continue;
+          const value = f[name];
+          if (value === null) continue;
+          const entry = this.catalog.get(name) as FieldEntry;
+          const placed = place(entry.type, value);
+          if (placed.ok && entry.column) {
+            cols[colIndex.get(entry.column) as number][r] = placed.value;
+            if (entry.type === 'string' && typeof value !== 'string' && !Array.isArray(value)) {
+              noteConflict(entry, inferType(value), dirty);
+            }
+            continue;
+          }
+          if (!placed.ok) noteConflict(entry, placed.conflict, dirty);
+          (overflow ??= []).push({ key: name, value: placed.ok ? overflowText(value) : placed.text });
+        }
+        cols[9][r] = overflow ? new DuckDBMapValue(overflow) : null;
+      }
+      const chunk = DuckDBDataChunk.create(types, n);
+      chunk.setColumns(cols);
+      appender.appendDataChunk(chunk);
+    }
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  private reader(): DuckDBConnection {
+    const c = this.readers[this.nextReader];
+    this.nextReader = (this.nextReader + 1) % this.readers.length;
+    return c;
+  }
+
+  private columnRef(name: string): ColumnRef | undefined {
+    const fixed = FIXED_COLUMNS[name];
+    if (fixed) {
+      return { name, type: fixed.type, column: fixed.column, overflow: false, fullText: name === 'message', list: fixed.list };
+    }
+    if (name === '_id') return { name, type: 'string', column: "coalesce(_doc_id, CAST(_day AS VARCHAR) || '-' || CAST(_seq AS VARCHAR))", overflow: false, fullText: false };
+    const entry = this.catalog.get(name);
+    if (!entry) return undefined;
+    return { name, type: entry.type, column: entry.column, overflow: entry.column === null || entry.conflicts.size > 0, fullText: false };
+  }
+
+  private context(params: DuckDBValue[], nowMs: number): DialectContext {
+    return {
+      resolve: (field) => this.columnRef(field),
+      param: (value) => {
+        params.push(typeof value === 'number' && Number.isInteger(value) && Math.abs(value) > 2 ** 31 ? BigInt(value) : value);
+        return `$${params.length}`;
+      },
+      nowMs,
+    };
+  }
+
+  /**
+   * The events of a time range as one relation: a UNION ALL over the days it
+   * covers, each branch projecting every known column (NULL where the day
+   * lacks it) and, for a full-text filter, only the blocks whose bloom
+   * filter may match.
+   */
+  private async relation(range: TimeRange, filter: FilterNode, params: DuckDBValue[]): Promise<string> {
+    const days = [...this.partitions.values()]
+      .filter((p) => dayStartMicros(p.day) < range.toMicros && dayStartMicros(p.day) + DAY_MICROS > range.fromMicros)
+      .sort((a, b) => b.day - a.day);
+    const entries = this.catalog.all().filter((e) => e.column);
+    const condition = bloomCondition(filter);
+    const branches: string[] = [];
+    for (const p of days) {
+      const select = [
+        ...BASE_COLUMNS.map((c) => c.name),
+        `${p.day} AS _day`,
+        ...entries.map((e) => {
+          const col = e.column as string;
+          const has = p.dynamicColumns.get(col);
+          if (has === undefined) return `NULL::${SQL_TYPE[e.type]} AS ${col}`;
+          return has === e.type ? col : `TRY_CAST(${col} AS ${SQL_TYPE[e.type]}) AS ${col}`;
+        }),
+      ];
+      params.push(BigInt(Math.floor(range.fromMicros)), BigInt(Math.ceil(range.toMicros)));
+      let where = `ts >= make_timestamp($${params.length - 1}::BIGINT) AND ts < make_timestamp($${params.length}::BIGINT)`;
+      if (condition) {
+        const ranges = await this.candidateBlocks(p, condition);
+        if (ranges !== null) {
+          if (ranges.length === 0) continue;
+          where += ` AND (${ranges.map(([a, b]) => `_seq BETWEEN ${a} AND ${b}`).join(' OR ')})`;
+        }
+      }
+      branches.push(`SELECT ${select.join(', ')} FROM ${p.alias}.events WHERE ${where}`);
+    }
+    if (branches.length === 0) {
+      const select = [
+        ...BASE_COLUMNS.map((c) => `NULL::${c.sql.replace(' NOT NULL', '')} AS ${c.name}`),
+        'NULL::INTEGER AS _day',
+        ...entries.map((e) => `NULL::${SQL_TYPE[e.type]} AS ${e.column}`),
+      ];
+      branches.push(`SELECT ${select.join(', ')} WHERE FALSE`);
+    }
+    return `(${branches.join(' UNION ALL ')}) AS events`;
+  }
+
+  /** Ranges of `_seq` worth scanning, or null when every block is (no pruning). */
+  private async candidateBlocks(p: Partition, condition: (bloom: BloomFilter) => boolean): Promise<[number, number][] | null> {
+    const lastSealed = p.lastSealedBlock;
+    if (lastSealed < 0) return null;
+    const blooms = await this.loadBlooms(p, lastSealed);
+    const ranges: [number, number][] = [];
+    let pruned = false;
+    const push = (block: number, lastBlock: number): void => {
+      const a = block * BLOCK_ROWS;
+      const b = (lastBlock + 1) * BLOCK_ROWS - 1;
+      const prev = ranges[ranges.length - 1];
+      if (prev && prev[1] + 1 === a) prev[1] = b;
+      else ranges.push([a, b]);
+    };
+    for (let block = 0; block <= lastSealed; block++) {
+      const bloom = blooms[block];
+      if (bloom && !condition(bloom)) {
+        pruned = true;
+        continue;
+      }
+      push(block, block);
+    }
+    if (!pruned) return null;
+    push(lastSealed + 1, Math.max(lastSealed + 1, Math.floor(p.nextSeq / BLOCK_ROWS) + 1));
+    return ranges;
+  }
+
+  private async loadBlooms(p: Partition, lastSealed: number): Promise<(BloomFilter | null)[]> {
+    const out: (BloomFilter | null)[] = [];
+    const missing: number[] = [];
+    for (let block = 0; block <= lastSealed; block++) {
+      const key = `${p.day}/${block}`;
+      const cached = this.bloomCache.get(key);
+      if (cached === undefined) missing.push(block);
+      out.push(cached ?? null);
+    }
+    if (missing.length > 0) {
+      const rows = (
+        await this.reader().runAndReadAll(`SELECT block, bits FROM ${p.alias}.blooms WHERE block <= ?`, [BigInt(lastSealed)])
+      ).getRows();
+      for (const [block, bits] of rows) {
+        const bloom = BloomFilter.fromBytes((bits as { bytes: Uint8Array }).bytes);
+        this.bloomCache.set(`${p.day}/${Number(block)}`, bloom);
+        out[Number(block)] = bloom;
+      }
+      this.trimBloomCache();
+    }
+    return out;
+  }
+
+  private trimBloomCache(): void {
+    const max = 512; // × 128 KiB = 64 MiB at the default size
+    while (this.bloomCache.size > max) {
+      const oldest = this.bloomCache.keys().next().value as string;
+      this.bloomCache.delete(oldest);
+    }
+  }
+
+  private async read(sql: string, params: DuckDBValue[]): Promise<DuckDBValue[][]> {
+    try {
+      return (await this.reader().runAndReadAll(sql, params)).getRows();
+    } catch (err) {
+      // Errors from the user's side of a query (a regex the engine refuses, an impossible cast) are 400s, not 500s.
+      const message = err instanceof Error ? err.message : String(err);
+      if (/Conversion Error|Invalid Input Error|Out of Range Error/.test(message)) throw new QueryError(message.split('\n')[0]);
+      throw err;
+    }
+  }
+
+  async search(req: SearchRequest): Promise<SearchResult> {
+    const nowMs = req.nowMs ?? Date.now();
+    const params: DuckDBValue[] = [];
+    const ctx = this.context(params, nowMs);
+    const where = compileFilter(req.query.filter, ctx);
+    const from = await this.relation(req.range, req.query.filter, params);
+
+    if (req.query.pipes.length > 0) {
+      const source = `(SELECT * FROM ${from} WHERE ${where}) AS src`;
+      const compiled = compilePipes(req.query.pipes, source, ctx, req.limit);
+      const rows = await this.read(compiled.sql, params);
+      return { kind: 'table', columns: compiled.columns, rows: rows.map((r) => r.map(toJs)) };
+    }
+
+    const [[total]] = await this.read(`SELECT count(*) FROM ${from} WHERE ${where}`, params);
+    let cursorSql = '';
+    if (req.cursor) {
+      const c = decodeCursor(req.cursor);
+      params.push(BigInt(c.ts), c.day, BigInt(c.seq));
+      const [t, d, q] = [params.length - 2, params.length - 1, params.length];
+      cursorSql = ` AND (ts < make_timestamp($${t}::BIGINT) OR (ts = make_timestamp($${t}::BIGINT) AND (_day < $${d} OR (_day = $${d} AND _seq < $${q}))))`;
+    }
+    const entries = this.catalog.all().filter((e) => e.column);
+    const cols = [
+      'epoch_us(ts)',
+      '_day',
+      '_seq',
+      '_doc_id',
+      '_index',
+      'message',
+      'host',
+      'source',
+      'level',
+      'tags',
+      '_overflow',
+      ...entries.map((e) => e.column as string),
+    ];
+    const rows = await this.read(
+      `SELECT ${cols.join(', ')} FROM ${from} WHERE ${where}${cursorSql} ORDER BY ts DESC, _day DESC, _seq DESC LIMIT ${Math.max(0, Math.floor(req.limit))}`,
+      params,
+    );
+    const hits = rows.map((row) => this.toHit(row, entries));
+    const last = rows[rows.length - 1];
+    const cursor =
+      rows.length === req.limit && last
+        ? encodeCursor({ ts: Number(last[0]), day: Number(last[1]), seq: Number(last[2]) })
+        : null;
+    return { kind: 'hits', total: Number(total), hits, cursor };
+  }
+
+  private toHit(row: DuckDBValue[], entries: FieldEntry[]): Hit {
+    const ts = Number(row[0]);
+    const hit: Hit = {
+      _id: row[3] !== null ? String(row[3]) : `${row[1]}-${row[2]}`,
+      '@timestamp': microsToIso(ts),
+    };
+    if (row[4] !== null) hit._index = row[4];
+    const names = ['message', 'host', 'source', 'level', 'tags'];
+    for (let i = 0; i < names.length; i++) if (row[5 + i] !== null) hit[names[i]] = toJs(row[5 + i]);
+    for (let i = 0; i < entries.length; i++) {
+      const v = row[11 + i];
+      if (v !== null) hit[entries[i].name] = toJs(v);
+    }
+    const overflow = row[10];
+    if (overflow instanceof DuckDBMapValue) {
+      for (const { key, value } of overflow.entries) {
+        const name = String(key);
+        if (hit[name] === undefined) hit[name] = value;
+        else if (!Array.isArray(hit[name])) hit[name] = [hit[name], value];
+      }
+    }
+    return hit;
+  }
+
+  async histogram(filter: FilterNode, range: TimeRange, intervalMicros: number, nowMs = Date.now()): Promise<HistogramBucket[]> {
+    const params: DuckDBValue[] = [];
+    const where = compileFilter(filter, this.context(params, nowMs));
+    const from = await this.relation(range, filter, params);
+    const interval = Math.max(1, Math.round(intervalMicros));
+    const rows = await this.read(
+      `SELECT (epoch_us(ts) // ${interval}) * ${interval} AS b, count(*) FROM ${from} WHERE ${where} GROUP BY b ORDER BY b`,
+      params,
+    );
+    const counts = new Map(rows.map((r) => [Number(r[0]), Number(r[1])]));
+    const buckets: HistogramBucket[] = [];
+    const first = Math.floor(range.fromMicros / interval) * interval;
+    for (let b = first; b < range.toMicros && buckets.length < 10_000; b += interval) {
+      buckets.push({ time: microsToIso(b), count: counts.get(b) ?? 0 });
+    }
+    return buckets;
+  }
+
+  async fields(_range: TimeRange): Promise<FieldInfo[]> {
+    const out: FieldInfo[] = [{ name: '@timestamp', type: 'timestamp', conflicts: [], storage: 'column' }];
+    for (const name of ['message', 'host', 'source', 'level', 'tags', '_index']) {
+      out.push({ name, type: 'string', conflicts: [], storage: 'column' });
+    }
+    for (const e of this.catalog.all()) {
+      out.push({ name: e.name, type: e.type, conflicts: [...e.conflicts], storage: e.column ? 'column' : 'overflow' });
+    }
+    return out;
+  }
+
+  async topValues(filter: FilterNode, range: TimeRange, field: string, limit: number, nowMs = Date.now()): Promise<{ value: unknown; count: number }[]> {
+    const ref = this.columnRef(field);
+    if (!ref) return [];
+    const params: DuckDBValue[] = [];
+    const ctx = this.context(params, nowMs);
+    const expr = ref.list ? `unnest(${ref.column})` : valueExpr(ref, ctx);
+    const where = compileFilter(filter, ctx);
+    const from = await this.relation(range, filter, params);
+    const rows = await this.read(
+      `SELECT v, count(*) AS c FROM (SELECT ${expr} AS v FROM ${from} WHERE ${where}) WHERE v IS NOT NULL GROUP BY v ORDER BY c DESC, v LIMIT ${Math.max(1, Math.floor(limit))}`,
+      params,
+    );
+    return rows.map((r) => ({ value: toJs(r[0]), count: Number(r[1]) }));
+  }
+
+  async stats(): Promise<StoreStats> {
+    let bytes = 0;
+    for (const p of this.partitions.values()) bytes += p.sizeOnDisk();
+    return { partitions: this.partitions.size, bytesOnDisk: bytes };
+  }
+
+  async applyRetention(nowMicros: number): Promise<number> {
+    const days = this.opts.retentionDays ?? 0;
+    if (days <= 0) return 0;
+    const oldest = dayOfMicros(nowMicros - days * DAY_MICROS);
+    let removed = 0;
+    for (const p of [...this.partitions.values()]) {
+      if (p.day >= oldest) continue;
+      await p.detach();
+      this.partitions.delete(p.day);
+      for (const key of [...this.bloomCache.keys()]) if (key.startsWith(`${p.day}/`)) this.bloomCache.delete(key);
+      fs.rmSync(p.file, { force: true });
+      fs.rmSync(`${p.file}.wal`, { force: true });
+      removed++;
+    }
+    return removed;
+  }
+}
+
+function noteConflict(entry: FieldEntry, type: FieldType, dirty: Set<FieldEntry>): void {
+  if (type === entry.type || entry.conflicts.has(type)) return;
+  entry.conflicts.add(type);
+  dirty.add(entry);
+}
+
+function scalarText(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (Array.isArray(v)) return v.join(',');
+  return String(v);
+}
+
+function overflowText(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** DuckDB values as plain JSON-able JavaScript. */
+export function toJs(v: DuckDBValue): unknown {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof DuckDBTimestampValue) return microsToIso(Number(v.micros));
+  if (v instanceof DuckDBListValue) return v.items.map(toJs);
+  if (v instanceof DuckDBMapValue) return Object.fromEntries(v.entries.map((e) => [String(e.key), toJs(e.value)]));
+  return String(v);
+}
+
+function encodeCursor(c: { ts: number; day: number; seq: number }): string {
+  return Buffer.from(JSON.stringify([c.ts, c.day, c.seq])).toString('base64url');
+}
+
+function decodeCursor(s: string): { ts: number; day: number; seq: number } {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString());
+    if (Array.isArray(v) && v.length === 3 && v.every((x) => Number.isSafeInteger(x))) {
+      return { ts: v[0] as number, day: v[1] as number, seq: v[2] as number };
+    }
+  } catch {
+    // fall through
+  }
+  throw new QueryError('invalid cursor: pass the `cursor` value of the previous page unchanged');
+}
