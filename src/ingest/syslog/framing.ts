@@ -32,7 +32,8 @@
  * spans chunks is accumulated in a reusable internal buffer and delivered as
  * one exact-size copy. The decoder keeps no reference to pushed chunks after
  * push() returns. Frames go to the `onFrame` callback synchronously from
- * push()/end(), in stream order; no arrays are built.
+ * push()/end(), in stream order; no arrays are built. If onFrame throws, the
+ * exception propagates out of push() and the rest of that chunk is dropped.
  */
 
 export type SyslogFraming = 'octet-counting' | 'non-transparent';

@@ -44,7 +44,7 @@
  *      `yyyy-mm-ddThh:mm:ss[.frac][Z|±hh:mm|±hhmm|±hh]` (`T`, `t` or SP).
  *    A `:` right after the time, or SP + 2-5 upper-case letters + `:`
  *    (Cisco `show-timezone`, e.g. ` UTC:`), ends the header Cisco-style: the
- *    rest is the message. UTC/GMT/UT/Z labels mean offset 0; other labels are
+ *    rest is the message. UTC/GMT/UT labels mean offset 0; other labels are
  *    unknown and `opts.timeZone` is used.
  *  - Dates without an offset are wall-clock times in `opts.timeZone`
  *    (IANA, default UTC; an invalid zone name is treated as UTC).
@@ -176,6 +176,14 @@ export function parseSyslog(msg: Buffer | string, opts: SyslogParseOptions): Sys
   }
 }
 
+/**
+ * parseSyslog without the last-resort try/catch, so that a bug surfaces as an
+ * exception instead of a failure-tagged result. For tests and fuzzing.
+ */
+export function parseSyslogUnguarded(msg: Buffer | string, opts: SyslogParseOptions): SyslogResult {
+  return parseText(decodeSyslogBytes(msg), opts);
+}
+
 function parseText(input: string, opts: SyslogParseOptions): SyslogResult {
   let end = input.length;
   while (end > 0) {
@@ -279,7 +287,7 @@ function parse5424(s: string, pos: number, end: number, pri: number, opts: Syslo
   let j = tokenEnd(s, i, end);
   if (!isNil(s, i, j)) {
     if (parseIso(s, i, true) !== j) return null;
-    ts = isoToEpoch(opts);
+    ts = dateToEpoch(opts);
     if (ts !== ts) return null;
   }
   if (j >= end) return null;
@@ -379,7 +387,7 @@ function parseStructuredData(s: string, pos: number, end: number, r: SyslogResul
       }
       const value = escaped ? unescapeSdValue(s, valueStart, i) : s.slice(valueStart, i);
       i++; // closing quote
-      const key: SyslogSdKey = `syslog.sd.${id}.${name}`;
+      const key = sdKey(id, name);
       const prev = r[key];
       if (prev === undefined) r[key] = value;
       else if (typeof prev === 'string') r[key] = [prev, value];
@@ -387,6 +395,33 @@ function parseStructuredData(s: string, pos: number, end: number, r: SyslogResul
     }
   }
   return i;
+}
+
+// SD field names are few and repeat; caching them saves building and
+// internalising a new property-name string per parameter per message.
+const sdKeyCache = new Map<string, Map<string, SyslogSdKey>>();
+let sdKeyCount = 0;
+const MAX_SD_KEYS = 4096;
+
+function sdKey(id: string, name: string): SyslogSdKey {
+  let byName = sdKeyCache.get(id);
+  if (byName === undefined) {
+    if (sdKeyCount >= MAX_SD_KEYS) {
+      sdKeyCache.clear();
+      sdKeyCount = 0;
+    }
+    byName = new Map();
+    sdKeyCache.set(id, byName);
+  }
+  let key = byName.get(name);
+  if (key === undefined) {
+    key = `syslog.sd.${id}.${name}`;
+    if (sdKeyCount < MAX_SD_KEYS) {
+      byName.set(name, key);
+      sdKeyCount++;
+    }
+  }
+  return key;
 }
 
 /** `\"` -> `"`, `\\` -> `\`, `\]` -> `]`; any other backslash is literal (RFC 5424 6.3.3). */
@@ -866,13 +901,8 @@ function parseMonthDayTime(s: string, i: number, end: number, allowYear: boolean
 
 /** Date.UTC without the 0-99 => 1900-1999 mapping. */
 function utcMs(y: number, mo: number, d: number, h: number, mi: number, sec: number): number {
-  if (y >= 100) return Date.UTC(y, mo - 1, d, h, mi, sec);
+  if (y >= 100 || y < 0) return Date.UTC(y, mo - 1, d, h, mi, sec);
   return Date.UTC(y + 400, mo - 1, d, h, mi, sec) - MS_400_YEARS;
-}
-
-/** After parseIso: the instant (offset mandatory in strict mode). */
-function isoToEpoch(opts: SyslogParseOptions): number {
-  return dateToEpoch(opts);
 }
 
 function nowMs(opts: SyslogParseOptions): number {

@@ -105,26 +105,42 @@ function fullTextMatch(ref: ColumnRef, text: string, phrase: boolean, ctx: Diale
 function fullTextWildcard(ref: ColumnRef, pattern: string, ctx: DialectContext): string {
   const column = ref.column ?? 'NULL';
   let re = '';
-  for (const ch of pattern) {
-    if (ch === '*') re += `${WORD_CLASS}*`;
-    else if (ch === '?') re += WORD_CLASS;
-    else re += escapeRe(asciiLower(ch));
+  for (const piece of wildcardPieces(pattern)) {
+    if (piece === WILD_MANY) re += `${WORD_CLASS}*`;
+    else if (piece === WILD_ONE) re += WORD_CLASS;
+    else re += escapeRe(asciiLower(piece as string));
   }
   return `regexp_matches(${column}, ${ctx.param(`(?i)(?:^|${NON_WORD})${re}(?:$|${NON_WORD})`)})`;
+}
+
+const WILD_MANY = Symbol('*');
+const WILD_ONE = Symbol('?');
+
+/** Splits a parsed wildcard pattern into literal characters and wildcards; `\*`, `\?` and `\\` are literals. */
+function wildcardPieces(pattern: string): (string | symbol)[] {
+  const out: (string | symbol)[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '\\' && i + 1 < pattern.length) out.push(pattern[++i]);
+    else if (ch === '*') out.push(WILD_MANY);
+    else if (ch === '?') out.push(WILD_ONE);
+    else out.push(ch);
+  }
+  return out;
 }
 
 function escapeRe(s: string): string {
   return s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 }
 
-/** Lucene wildcards to SQL LIKE: `*` → `%`, `?` → `_`, literal `%`, `_` and `\` escaped. */
+/** Lucene wildcards to SQL LIKE: `*` → `%`, `?` → `_`; literal `%`, `_` and `\\` escaped with `\\`. */
 export function wildcardToLike(pattern: string): string {
   let out = '';
-  for (const ch of pattern) {
-    if (ch === '*') out += '%';
-    else if (ch === '?') out += '_';
-    else if (ch === '%' || ch === '_' || ch === '\\') out += '\\' + ch;
-    else out += ch;
+  for (const piece of wildcardPieces(pattern)) {
+    if (piece === WILD_MANY) out += '%';
+    else if (piece === WILD_ONE) out += '_';
+    else if (piece === '%' || piece === '_' || piece === '\\') out += '\\' + (piece as string);
+    else out += piece as string;
   }
   return out;
 }

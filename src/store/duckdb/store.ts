@@ -107,7 +107,7 @@ export class DuckDBStore implements Store {
     if (this.closed) return;
     this.closed = true;
     while (this.writing || this.pending.length) await new Promise((r) => setTimeout(r, 5));
-    for (const p of this.partitions.values()) p.closeAppender();
+    for (const p of this.partitions.values()) await p.checkpoint();
     await this.writer.run('CHECKPOINT');
     for (const c of [...this.readers, this.writer]) c.closeSync();
     this.instance?.closeSync();
