@@ -8,6 +8,10 @@ import { Metrics } from './core/metrics.js';
 import { buildApp } from './api/app.js';
 import type { Input, InputContext } from './ingest/input.js';
 import { startTcpLines, startUdpLines } from './ingest/tcp/lines-input.js';
+import { startSyslogInputs } from './ingest/syslog/server.js';
+import { startBeatsInput } from './ingest/beats/server.js';
+import { gelfHttpHandler, startGelfInputs } from './ingest/gelf/server.js';
+import type { TlsOptions } from './ingest/tls.js';
 import { DuckDBStore } from './store/duckdb/store.js';
 import type { Store } from './store/store.js';
 
@@ -23,8 +27,21 @@ export interface RunningServer {
 
 export class StartupError extends Error {}
 
+function tlsOptions(config: ServerConfig): TlsOptions | null {
+  if (!config.tlsCert || !config.tlsKey) return null;
+  return { cert: config.tlsCert, key: config.tlsKey, ca: config.tlsCa ?? undefined, requireClientCert: config.tlsRequireClientCert };
+}
+
 export function checkExposure(config: ServerConfig): void {
-  const listeners = [['--http', config.http], ['--tcp', config.tcp], ['--udp', config.udp]] as const;
+  const listeners = [
+    ['--http', config.http],
+    ['--tcp', config.tcp],
+    ['--udp', config.udp],
+    ['--syslog', config.syslog],
+    ['--syslog-tls', config.syslogTls],
+    ['--beats', config.beats],
+    ['--gelf', config.gelf],
+  ] as const;
   for (const [flag, addr] of listeners) {
     if (!addr) continue;
     const { host } = splitHostPort(addr);
@@ -46,22 +63,44 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     memoryLimit: config.memoryLimit,
   });
   await store.open();
-  const app = buildApp({ store, metrics, config });
+  const inputs: Input[] = [];
+  let log: (level: 'info' | 'warn' | 'error', message: string) => void = () => undefined;
+  const inputCtx: InputContext = {
+    write: (events) => store.write(events),
+    metrics,
+    maxLineBytes: config.maxLineBytes,
+    log: (level, message) => log(level, message),
+  };
+  const app = buildApp({ store, metrics, config, inputs, gelf: (body) => gelfHttpHandler(body, inputCtx) });
+  log = (level, message) => app.log[level](message);
   const { host, port } = splitHostPort(config.http);
   await app.listen({ host, port });
   const addr = app.server.address();
   const url = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : `http://${config.http}`;
 
-  const inputCtx: InputContext = {
-    write: (events) => store.write(events),
-    metrics,
-    maxLineBytes: config.maxLineBytes,
-    log: (level, message) => app.log[level](message),
-  };
-  const inputs: Input[] = [];
   try {
+    const tls = tlsOptions(config);
     if (config.tcp) inputs.push(await startTcpLines(config.tcp, inputCtx));
     if (config.udp) inputs.push(await startUdpLines(config.udp, inputCtx));
+    if (config.syslog || config.syslogTls) {
+      if (config.syslogTls && !tls) throw new StartupError('--syslog-tls needs --tls-cert and --tls-key');
+      inputs.push(
+        ...(await startSyslogInputs(
+          {
+            udp: config.syslog ?? undefined,
+            tcp: config.syslog ?? undefined,
+            tls: config.syslogTls && tls ? { listen: config.syslogTls, ...tls } : undefined,
+            timeZone: config.timeZone,
+          },
+          inputCtx,
+        )),
+      );
+    }
+    if (config.beats) {
+      if (config.beatsTls && !tls) throw new StartupError('--beats-tls needs --tls-cert and --tls-key');
+      inputs.push(await startBeatsInput(config.beats, inputCtx, { tls: config.beatsTls ? tls ?? undefined : undefined }));
+    }
+    if (config.gelf) inputs.push(...(await startGelfInputs(config.gelf, inputCtx)));
   } catch (err) {
     for (const i of inputs) await i.close();
     await app.close();

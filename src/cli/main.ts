@@ -21,15 +21,25 @@ program
   .option('--token <secret>', 'API token, required beyond loopback; clients send "Authorization: Bearer <secret>" (LOGMILL_TOKEN)')
   .option('--tcp <host:port>', 'newline-delimited TCP input: JSON lines or text (LOGMILL_TCP; default off)')
   .option('--udp <host:port>', 'newline-delimited UDP input (LOGMILL_UDP; default off)')
+  .option('--syslog <host:port>', 'syslog over UDP and TCP, RFC 3164/5424 (LOGMILL_SYSLOG; default 127.0.0.1:5514; "off" to disable)')
+  .option('--syslog-tls <host:port>', 'syslog over TLS, RFC 5425; needs --tls-cert/--tls-key (LOGMILL_SYSLOG_TLS; default off)')
+  .option('--beats <host:port>', 'Beats/Lumberjack input for Filebeat, Logstash, logmill agent (LOGMILL_BEATS; default 127.0.0.1:5044; "off" to disable)')
+  .option('--beats-tls', 'serve Beats over TLS with --tls-cert/--tls-key (LOGMILL_BEATS_TLS)')
+  .option('--gelf <host:port>', 'GELF over UDP and TCP (LOGMILL_GELF; default 127.0.0.1:12201; "off" to disable)')
+  .option('--tls-cert <file>', 'PEM certificate for TLS listeners (LOGMILL_TLS_CERT)')
+  .option('--tls-key <file>', 'PEM private key for TLS listeners (LOGMILL_TLS_KEY)')
+  .option('--tls-ca <file>', 'PEM CA that client certificates must chain to (LOGMILL_TLS_CA)')
+  .option('--tls-require-client-cert', 'with --tls-ca: refuse clients without a valid certificate (LOGMILL_TLS_REQUIRE_CLIENT_CERT)')
+  .option('--time-zone <zone>', 'IANA zone for syslog dates without an offset (LOGMILL_TIME_ZONE; default UTC)')
   .option('--retention <days>', 'delete days older than this, e.g. 30d (LOGMILL_RETENTION; default keep all)')
   .option('--max-columns <n>', 'typed columns before further fields overflow into one map column (LOGMILL_MAX_COLUMNS; default 1000)')
   .option('--max-line-bytes <n>', 'longer lines are truncated and tagged _truncated (LOGMILL_MAX_LINE_BYTES; default 1048576)')
   .option('--max-body-bytes <n>', 'largest HTTP request body (LOGMILL_MAX_BODY_BYTES; default 67108864)')
   .option('--memory-limit <size>', "DuckDB's memory limit, e.g. 256MB (LOGMILL_MEMORY_LIMIT)")
   .option('--log-level <level>', 'silent, error, warn, info or debug (LOGMILL_LOG_LEVEL; default info)')
-  .action(async (flags: Record<string, string | undefined>) => {
+  .action(async (flags: Record<string, string | boolean | undefined>) => {
     const config = loadConfig({
-      file: flags.config,
+      file: typeof flags.config === 'string' ? flags.config : undefined,
       env: process.env,
       flags: {
         data: flags.data,
@@ -37,13 +47,23 @@ program
         token: flags.token,
         tcp: flags.tcp,
         udp: flags.udp,
+        syslog: flags.syslog,
+        syslogTls: flags.syslogTls,
+        beats: flags.beats,
+        beatsTls: flags.beatsTls,
+        gelf: flags.gelf,
+        tlsCert: flags.tlsCert,
+        tlsKey: flags.tlsKey,
+        tlsCa: flags.tlsCa,
+        tlsRequireClientCert: flags.tlsRequireClientCert,
+        timeZone: flags.timeZone,
         retentionDays: flags.retention,
         maxColumns: flags.maxColumns,
         maxLineBytes: flags.maxLineBytes,
         maxBodyBytes: flags.maxBodyBytes,
         memoryLimit: flags.memoryLimit,
         logLevel: flags.logLevel,
-      } satisfies Partial<Record<keyof ServerConfig, string | undefined>>,
+      } satisfies Partial<Record<keyof ServerConfig, string | boolean | undefined>>,
     });
     const server = await startServer(config);
     const listening = [`http ${server.url}`, ...server.inputs.map((i) => `${i.name} ${i.address()}`)];

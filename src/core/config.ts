@@ -16,6 +16,24 @@ export interface ServerConfig {
   tcp: string | null;
   /** HOST:PORT for newline-delimited UDP, or null (off). */
   udp: string | null;
+  /** HOST:PORT for syslog over UDP and TCP (one port, both protocols), or null. */
+  syslog: string | null;
+  /** HOST:PORT for syslog over TLS (RFC 5425), or null; needs tlsCert and tlsKey. */
+  syslogTls: string | null;
+  /** HOST:PORT for the Beats/Lumberjack protocol, or null. */
+  beats: string | null;
+  /** HOST:PORT for GELF over UDP and TCP, or null. */
+  gelf: string | null;
+  /** PEM certificate and key for TLS listeners; with tlsCa, clients' certificates are checked. */
+  tlsCert: string | null;
+  tlsKey: string | null;
+  tlsCa: string | null;
+  /** With tlsCa: refuse clients without a certificate signed by it (mutual TLS). */
+  tlsRequireClientCert: boolean;
+  /** Whether Beats and raw TCP listeners use TLS (with tlsCert/tlsKey). */
+  beatsTls: boolean;
+  /** IANA time zone for syslog dates without an offset. */
+  timeZone: string;
   /** Keep this many days; 0 keeps everything. */
   retentionDays: number;
   maxColumns: number;
@@ -31,6 +49,16 @@ export const DEFAULTS: ServerConfig = {
   token: null,
   tcp: null,
   udp: null,
+  syslog: '127.0.0.1:5514',
+  syslogTls: null,
+  beats: '127.0.0.1:5044',
+  gelf: '127.0.0.1:12201',
+  tlsCert: null,
+  tlsKey: null,
+  tlsCa: null,
+  tlsRequireClientCert: false,
+  beatsTls: false,
+  timeZone: 'UTC',
   retentionDays: 0,
   maxColumns: 1000,
   maxLineBytes: 1024 * 1024,
@@ -44,8 +72,18 @@ const SETTINGS: { key: keyof ServerConfig; env: string; parse: (v: string) => un
   { key: 'data', env: 'LOGMILL_DATA', parse: String },
   { key: 'http', env: 'LOGMILL_HTTP', parse: parseHostPort },
   { key: 'token', env: 'LOGMILL_TOKEN', parse: String },
-  { key: 'tcp', env: 'LOGMILL_TCP', parse: parseHostPort },
-  { key: 'udp', env: 'LOGMILL_UDP', parse: parseHostPort },
+  { key: 'tcp', env: 'LOGMILL_TCP', parse: parseListener },
+  { key: 'udp', env: 'LOGMILL_UDP', parse: parseListener },
+  { key: 'syslog', env: 'LOGMILL_SYSLOG', parse: parseListener },
+  { key: 'syslogTls', env: 'LOGMILL_SYSLOG_TLS', parse: parseListener },
+  { key: 'beats', env: 'LOGMILL_BEATS', parse: parseListener },
+  { key: 'gelf', env: 'LOGMILL_GELF', parse: parseListener },
+  { key: 'tlsCert', env: 'LOGMILL_TLS_CERT', parse: String },
+  { key: 'tlsKey', env: 'LOGMILL_TLS_KEY', parse: String },
+  { key: 'tlsCa', env: 'LOGMILL_TLS_CA', parse: String },
+  { key: 'tlsRequireClientCert', env: 'LOGMILL_TLS_REQUIRE_CLIENT_CERT', parse: parseBool },
+  { key: 'beatsTls', env: 'LOGMILL_BEATS_TLS', parse: parseBool },
+  { key: 'timeZone', env: 'LOGMILL_TIME_ZONE', parse: parseTimeZone },
   { key: 'retentionDays', env: 'LOGMILL_RETENTION', parse: parseRetention },
   { key: 'maxColumns', env: 'LOGMILL_MAX_COLUMNS', parse: positiveInt('max columns') },
   { key: 'maxLineBytes', env: 'LOGMILL_MAX_LINE_BYTES', parse: positiveInt('max line bytes') },
@@ -59,7 +97,7 @@ export class ConfigError extends Error {}
 export function loadConfig(opts: {
   file?: string;
   env?: NodeJS.ProcessEnv;
-  flags?: Partial<Record<keyof ServerConfig, string | number | null | undefined>>;
+  flags?: Partial<Record<keyof ServerConfig, string | number | boolean | null | undefined>>;
 }): ServerConfig {
   const config: ServerConfig = { ...DEFAULTS };
   const assign = (key: keyof ServerConfig, raw: unknown, from: string): void => {
@@ -67,7 +105,7 @@ export function loadConfig(opts: {
     if (!setting) throw new ConfigError(`${from}: unknown setting "${key}"; known: ${SETTINGS.map((s) => s.key).join(', ')}`);
     try {
       (config as unknown as Record<string, unknown>)[key] =
-        raw === null ? null : typeof raw === 'string' ? setting.parse(raw) : setting.parse(String(raw));
+        raw === null || raw === false ? (typeof DEFAULTS[key] === 'boolean' ? false : null) : typeof raw === 'string' ? setting.parse(raw) : setting.parse(String(raw));
     } catch (err) {
       throw new ConfigError(`${from}: ${(err as Error).message}`);
     }
@@ -99,6 +137,28 @@ export function parseHostPort(v: string): string {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(v.trim());
   if (!m || Number(m[2]) > 65535) throw new Error(`"${v}" is not HOST:PORT (for example 127.0.0.1:5601)`);
   return v.trim();
+}
+
+/** A listener address, or `off` (also `none`, `false`, empty) to turn it off. */
+export function parseListener(v: string): string | null {
+  if (['off', 'none', 'false', ''].includes(v.trim().toLowerCase())) return null;
+  return parseHostPort(v);
+}
+
+function parseBool(v: string): boolean {
+  const t = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(t)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(t)) return false;
+  throw new Error(`"${v}" is not true or false`);
+}
+
+function parseTimeZone(v: string): string {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: v });
+  } catch {
+    throw new Error(`"${v}" is not an IANA time zone such as UTC or Europe/Berlin`);
+  }
+  return v;
 }
 
 export function splitHostPort(v: string): { host: string; port: number } {

@@ -108,6 +108,17 @@ function toFieldValue(value: unknown): FieldValue {
  * characters, empty names and names over 256 bytes are repaired.
  */
 export function cleanFieldName(name: string): string {
+  const cached = cleanNames.get(name);
+  if (cached !== undefined) return cached;
+  const clean = repairFieldName(name);
+  if (cleanNames.size >= 10_000) cleanNames.clear(); // names repeat; a flood of distinct ones must not grow memory
+  cleanNames.set(name, clean);
+  return clean;
+}
+
+const cleanNames = new Map<string, string>();
+
+function repairFieldName(name: string): string {
   // eslint-disable-next-line no-control-regex
   let clean = name.replace(/[\u0000-\u001f\u007f]/g, '_');
   if (clean === '') clean = '_empty';

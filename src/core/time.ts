@@ -8,6 +8,8 @@ const ISO =
 
 /** Parses ISO-8601 / RFC 3339 date-times with up to nanosecond fractions. Returns null if invalid. */
 export function parseIsoMicros(text: string): number | null {
+  const fast = parseUtcFast(text);
+  if (fast !== null) return fast;
   const m = ISO.exec(text);
   if (!m) return null;
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac, zone] = m;
@@ -30,6 +32,55 @@ export function parseIsoMicros(text: string): number | null {
   return ms * 1000 + micros;
 }
 
+let cachedDay = '';
+let cachedDayMs = 0;
+
+function digits(s: string, from: number, n: number): number {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * The form nearly every shipper sends, `2026-11-21T10:00:00.123Z`, without a
+ * regular expression: this runs for every event ingested. Anything else
+ * falls through to the general parser.
+ */
+function parseUtcFast(s: string): number | null {
+  const n = s.length;
+  if (n < 20 || n > 30 || s.charCodeAt(n - 1) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */) return null;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return null;
+  const day = s.slice(0, 10);
+  if (day !== cachedDay) {
+    const y = digits(s, 0, 4);
+    const mo = digits(s, 5, 2);
+    const d = digits(s, 8, 2);
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31) return null;
+    const ms = Date.UTC(y, mo - 1, d);
+    if (new Date(ms).getUTCDate() !== d) return null;
+    cachedDay = day;
+    cachedDayMs = ms;
+  }
+  const h = digits(s, 11, 2);
+  const mi = digits(s, 14, 2);
+  const sec = digits(s, 17, 2);
+  if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return null;
+  let micros = 0;
+  if (n > 20) {
+    if (s.charCodeAt(19) !== 46 /* . */) return null;
+    const fracLen = n - 21;
+    if (fracLen < 1 || fracLen > 9) return null;
+    const f = digits(s, 20, Math.min(fracLen, 6));
+    if (f < 0 || (fracLen > 6 && digits(s, 26, fracLen - 6) < 0)) return null;
+    micros = fracLen >= 6 ? f : f * 10 ** (6 - fracLen);
+  } else if (n !== 20) return null;
+  return (cachedDayMs + h * 3_600_000 + mi * 60_000 + sec * 1000) * 1000 + micros;
+}
+
 /** Epoch numbers: seconds, milliseconds or microseconds, chosen by magnitude (as most shippers send them). */
 export function epochToMicros(n: number): number | null {
   if (!Number.isFinite(n) || n < 0) return null;
@@ -39,8 +90,15 @@ export function epochToMicros(n: number): number | null {
   return Math.round(n / 1e3); // nanoseconds
 }
 
-/** Parses an event timestamp as senders write it: ISO-8601 text or an epoch number. */
+/** Parses an event timestamp as senders write it: ISO-8601 text or an epoch number. Years outside 1970–9999 are refused. */
 export function parseEventTime(value: unknown): number | null {
+  const t = parseEventTimeAnyYear(value);
+  return t !== null && t >= 0 && t < MAX_EVENT_MICROS ? t : null;
+}
+
+const MAX_EVENT_MICROS = Date.UTC(10000, 0, 1) * 1000;
+
+function parseEventTimeAnyYear(value: unknown): number | null {
   if (typeof value === 'number') return epochToMicros(value);
   if (typeof value === 'string') {
     const iso = parseIsoMicros(value.trim());
@@ -96,7 +154,7 @@ export function parseTimeExpr(text: string, nowMs: number, roundUp = false): num
     }
     return ms * 1000;
   }
-  return parseEventTime(t);
+  return parseEventTimeAnyYear(t);
 }
 
 function roundTime(ms: number, unit: string, up: boolean): number {

@@ -16,6 +16,8 @@ export type LineOutcome =
 
 export interface LineOptions {
   maxLineBytes: number;
+  /** Set when the caller already checked the whole buffer is valid UTF-8, to skip the check per line. */
+  knownUtf8?: boolean;
   arrivalMicros: number;
   /**
    * `ndjson`: every line must be a JSON object (HTTP ingest: a bad line is
@@ -56,7 +58,7 @@ export function decodeLine(buf: Buffer, start: number, end: number, opts: LineOp
     truncated = true;
   }
   const slice = buf.subarray(start, end);
-  const validUtf8 = isUtf8(slice);
+  const validUtf8 = opts.knownUtf8 === true || isUtf8(slice);
   const text = slice.toString('utf8');
   if (truncated) {
     // A cut JSON line is no longer JSON: keep what fits as text, tagged, rather than lose it.

@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type ServerConfig } from '../../src/core/config.js';
+import { DEFAULTS, loadConfig, type ServerConfig } from '../../src/core/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 
 /** The repository root (this file is compiled to dist/test/helpers/server.js). */
@@ -31,9 +31,26 @@ export interface TestServer extends RunningServer {
   dir: string;
 }
 
+/**
+ * Inputs other than HTTP that may be on by default at fixed ports (syslog, beats, gelf…): tests
+ * turn them off unless they ask for them, so that servers never fight over a port.
+ */
+const EXTRA_LISTENERS = ['syslog', 'syslogTls', 'beats', 'gelf'].filter(
+  (k) => typeof (DEFAULTS as unknown as Record<string, unknown>)[k] === 'string',
+);
+
+/** The same, as environment for a child server (unknown LOGMILL_* variables are ignored by older configs). */
+export const LISTENERS_OFF_ENV: Record<string, string> = {
+  LOGMILL_SYSLOG: 'off',
+  LOGMILL_SYSLOG_TLS: 'off',
+  LOGMILL_BEATS: 'off',
+  LOGMILL_GELF: 'off',
+};
+
 /** Starts a real server on a free loopback port, with its data in `dir` (a new temp dir by default). */
 export async function startTestServer(flags: Flags = {}, dir: string = tempDir()): Promise<TestServer> {
-  const config = loadConfig({ flags: { data: dir, http: '127.0.0.1:0', logLevel: 'silent', ...flags } });
+  const off: Flags = Object.fromEntries(EXTRA_LISTENERS.map((k) => [k, null]));
+  const config = loadConfig({ flags: { data: dir, http: '127.0.0.1:0', logLevel: 'silent', ...off, ...flags } });
   const server = await startServer(config);
   return Object.assign(server, { dir });
 }
@@ -176,7 +193,7 @@ export async function spawnServer(dir: string, extraArgs: string[] = [], timeout
   const proc = spawn(
     process.execPath,
     [CLI_MAIN, 'server', '--data', dir, '--http', `127.0.0.1:${port}`, '--log-level', 'warn', ...extraArgs],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOGMILL_TOKEN: '' } },
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOGMILL_TOKEN: '', ...LISTENERS_OFF_ENV } },
   );
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -252,4 +269,40 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A field name written for the query language: every character a bare field name cannot hold is escaped with "\". */
+export function queryField(name: string): string {
+  let out = '';
+  for (const ch of name) out += /^[\p{L}\p{N}_.@-]$/u.test(ch) ? ch : '\\' + ch;
+  return out;
+}
+
+/** A value written as a quoted query phrase. */
+export function queryPhrase(value: string): string {
+  return '"' + value.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+}
+
+/**
+ * Runs `fn` with a fresh server, then closes it and removes its directory. If `fn` failed, that
+ * failure is what the test reports (a failing close is appended to it rather than hiding it).
+ */
+export async function withServer<T>(flags: Flags, fn: (s: TestServer) => Promise<T>): Promise<T> {
+  const s = await startTestServer(flags);
+  let failure: unknown = null;
+  try {
+    return await fn(s);
+  } catch (err) {
+    failure = err;
+    throw err;
+  } finally {
+    try {
+      await s.close();
+    } catch (closeErr) {
+      if (failure === null) throw closeErr;
+      if (failure instanceof Error) failure.message += `\n(closing the server failed too: ${(closeErr as Error).message.split('\n')[0]})`;
+    } finally {
+      removeDir(s.dir);
+    }
+  }
 }

@@ -286,6 +286,24 @@ describe('HTTP ingest', () => {
     assert.equal((await search(s.url, '_id:sender-id-1')).total, 1);
   });
 
+  it('answers searches that run while ingest registers new fields (never a 500)', async () => {
+    const failures: string[] = [];
+    let searches = 0;
+    for (let round = 0; round < 60; round++) {
+      // Each request brings fields never seen before; searches run alongside it.
+      const events = Array.from({ length: 5 }, (_, k) => ({ message: `racing ${round}`, [`race_${round}`]: round * 10 + k }));
+      const queries = ['*', 'racing', `race_${round}:>=0`, '* | stats count()'].map(async (q) => {
+        const r = await apiGet(s.url, '/api/v1/search', { q, from: 'now-1h' });
+        searches++;
+        if (r.status !== 200) failures.push(`round ${round} ${q}: ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
+      });
+      await Promise.all([ingestOk(s.url, events), ...queries]);
+    }
+    assert.equal(searches, 240);
+    assert.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${searches} searches failed`);
+    assert.equal((await search(s.url, 'racing')).total, 300);
+  });
+
   it('answers 400 for an unsupported Content-Encoding', async () => {
     const r = await apiGet(s.url, '/api/v1/health');
     assert.equal(r.status, 200);

@@ -20,4 +20,27 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   app.get('/api/v1/openapi.json', async () => openApiDocument);
+
+  const counters = {
+    connections: 'logmill_input_connections_total',
+    events: 'logmill_events_ingested_total',
+    bytes: 'logmill_ingest_bytes_total',
+    parseFailures: 'logmill_input_parse_failures_total',
+    dropped: 'logmill_input_dropped_total',
+    tlsHandshakeFailures: 'logmill_input_tls_handshake_failures_total',
+  } as const;
+  app.get('/api/v1/inputs', async () => ({
+    inputs: (ctx.inputs ?? []).map((input) => ({
+      name: input.name,
+      address: input.address(),
+      ...Object.fromEntries(Object.entries(counters).map(([k, metric]) => [k, ctx.metrics.get(metric, { input: input.name })])),
+    })),
+  }));
+
+  app.post('/api/v1/gelf', async (req, reply) => {
+    if (!ctx.gelf) return reply.code(404).send({ error: { type: 'not_found', message: 'GELF over HTTP is not enabled' } });
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const r = await ctx.gelf(body);
+    return reply.code(r.status).send(r.body);
+  });
 }

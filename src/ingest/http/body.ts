@@ -3,6 +3,7 @@
  * array of objects. Every line gets a result: accepted, accepted with a
  * warning (truncated, repaired), or rejected with the reason.
  */
+import { isUtf8 } from 'node:buffer';
 import zlib from 'node:zlib';
 import type { LogEvent } from '../../core/event.js';
 import { eventFromObject } from '../../core/normalize.js';
@@ -19,8 +20,9 @@ export function decodeIngestBody(body: Buffer, opts: { maxLineBytes: number; arr
   let i = 0;
   while (i < body.length && (body[i] === 32 || body[i] === 9 || body[i] === 10 || body[i] === 13)) i++;
   if (body[i] === 0x5b /* [ */) return decodeArray(body, opts, out);
+  const lineOpts = { ...opts, mode: 'ndjson' as const, knownUtf8: isUtf8(body) };
   forEachLine(body, (start, end, line) => {
-    const r = decodeLine(body, start, end, { ...opts, mode: 'ndjson' });
+    const r = decodeLine(body, start, end, lineOpts);
     if (!r.ok) out.rejected.push({ line, error: r.error });
     else {
       out.events.push(r.event);

@@ -146,9 +146,10 @@ export function wildcardToLike(pattern: string): string {
 }
 
 function valueEquals(ref: ColumnRef, value: string, ctx: DialectContext): string {
-  const typed = typedValue(ref, value, ctx);
   const parts: string[] = [];
   if (ref.column) {
+    // typedValue registers a parameter: call it only where its placeholder is used.
+    const typed = ref.list ? null : typedValue(ref, value, ctx);
     if (ref.list) parts.push(`list_contains(list_transform(${ref.column}, x -> lower(x)), lower(${ctx.param(value)}))`);
     else if (typed === null) parts.push('FALSE');
     else if (ref.type === 'string') parts.push(`lower(${ref.column}) = lower(${typed})`);

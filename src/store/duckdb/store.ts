@@ -13,7 +13,8 @@ import {
   type DuckDBConnection,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import type { FieldType, LogEvent } from '../../core/event.js';
+import { addTag, TAG, type FieldType, type LogEvent } from '../../core/event.js';
+import { INVALID_TIMESTAMP_FIELD } from '../../core/normalize.js';
 import { microsToIso } from '../../core/time.js';
 import type { FilterNode } from '../../query/ast.js';
 import { bloomCondition } from '../../query/words.js';
@@ -45,6 +46,10 @@ export interface DuckDBStoreOptions {
   memoryLimit?: string;
   threads?: number;
   bloomBits?: number;
+  /** zstd level of compacted blocks (Parquet). */
+  compressionLevel?: number;
+  /** Called with errors of background work (compaction), which has no caller to reject. */
+  onBackgroundError?: (err: Error) => void;
 }
 
 const DAY_MICROS = 86_400_000_000;
@@ -59,6 +64,7 @@ interface PendingWrite {
 export class DuckDBStore implements Store {
   private instance: DuckDBInstance | null = null;
   private writer!: DuckDBConnection;
+  private compactor!: DuckDBConnection;
   private readers: DuckDBConnection[] = [];
   private nextReader = 0;
   private catalog!: Catalog;
@@ -81,16 +87,26 @@ export class DuckDBStore implements Store {
       memory_limit: this.opts.memoryLimit ?? '256MB',
       threads: String(this.opts.threads ?? 2),
       preserve_insertion_order: 'true',
+      // Sealed blocks leave the hot table for Parquet files; checkpointing the hot table often only re-compresses rows about to leave.
+      wal_autocheckpoint: process.env.LOGMILL_WAL_CHECKPOINT ?? '256MB',
     });
     this.writer = await this.instance.connect();
-    await this.writer.run("SET force_compression = 'zstd'");
     for (let i = 0; i < 2; i++) this.readers.push(await this.instance.connect());
+    this.compactor = await this.instance.connect();
     this.catalog = new Catalog(this.writer, this.opts.maxColumns ?? 1000);
     await this.catalog.load();
     for (const file of fs.readdirSync(this.partitionDir).sort()) {
       const m = /^(\d{8})\.duckdb$/.exec(file);
       if (m) await this.partition(Number(m[1]));
     }
+    for (const p of this.partitions.values()) this.compactInBackground(p);
+  }
+
+  private compactInBackground(p: Partition): void {
+    if (p.pendingCompaction === 0) return;
+    p.compact(this.compactor, this.opts.compressionLevel ?? 3).catch((err: Error) => {
+      (this.opts.onBackgroundError ?? ((e: Error) => process.emitWarning(`logmill compaction: ${e.message}`)))(err);
+    });
   }
 
   private async partition(day: number): Promise<Partition> {
@@ -107,9 +123,13 @@ export class DuckDBStore implements Store {
     if (this.closed) return;
     this.closed = true;
     while (this.writing || this.pending.length) await new Promise((r) => setTimeout(r, 5));
-    for (const p of this.partitions.values()) await p.checkpoint();
+    for (const p of this.partitions.values()) {
+      await p.compact(this.compactor, this.opts.compressionLevel ?? 3).catch(() => undefined);
+      await p.purge(this.compactor, true);
+      await p.checkpoint();
+    }
     await this.writer.run('CHECKPOINT');
-    for (const c of [...this.readers, this.writer]) c.closeSync();
+    for (const c of [...this.readers, this.writer, this.compactor]) c.closeSync();
     this.instance?.closeSync();
     this.instance = null;
   }
@@ -161,6 +181,7 @@ export class DuckDBStore implements Store {
     // 2. Route to daily partitions.
     const byDay = new Map<number, LogEvent[]>();
     for (const ev of events) {
+      if (!(ev.ts >= MIN_TS_MICROS && ev.ts < MAX_TS_MICROS)) repairTimestamp(ev);
       const day = dayOfMicros(ev.ts);
       let list = byDay.get(day);
       if (!list) byDay.set(day, (list = []));
@@ -170,10 +191,23 @@ export class DuckDBStore implements Store {
     for (const [day, list] of byDay) {
       const p = await this.partition(day);
       await this.ensureColumns(p, list);
-      await this.append(p, list, dirty);
+      await p.getAppender();
+      // An explicit transaction, so that the commit (WAL write and fsync) runs off the event loop;
+      // DuckDB's autocommitting appender flush would block it for the length of an fsync.
+      const seqBefore = p.nextSeq;
+      await this.writer.run('BEGIN TRANSACTION');
+      try {
+        await this.append(p, list, dirty);
+        await p.flush();
+        await this.writer.run('COMMIT');
+      } catch (err) {
+        await this.writer.run('ROLLBACK').catch(() => undefined);
+        p.nextSeq = seqBefore;
+        p.discardAppender();
+        throw err;
+      }
+      this.compactInBackground(p);
     }
-    // 3. Commit: each partition's appender flush is a DuckDB transaction with a synced WAL.
-    for (const day of byDay.keys()) await (this.partitions.get(day) as Partition).flush();
     for (const entry of dirty) await this.catalog.update(entry);
   }
 
@@ -282,34 +316,50 @@ export class DuckDBStore implements Store {
    * lacks it) and, for a full-text filter, only the blocks whose bloom
    * filter may match.
    */
-  private async relation(range: TimeRange, filter: FilterNode, params: DuckDBValue[]): Promise<string> {
+  private async relation(range: TimeRange, filter: FilterNode, params: DuckDBValue[], entries: FieldEntry[]): Promise<string> {
     const days = [...this.partitions.values()]
       .filter((p) => dayStartMicros(p.day) < range.toMicros && dayStartMicros(p.day) + DAY_MICROS > range.fromMicros)
       .sort((a, b) => b.day - a.day);
-    const entries = this.catalog.all().filter((e) => e.column);
     const condition = bloomCondition(filter);
     const branches: string[] = [];
-    for (const p of days) {
-      const select = [
+    const project = (day: number, has: (col: string) => FieldType | undefined): string =>
+      [
         ...BASE_COLUMNS.map((c) => c.name),
-        `${p.day} AS _day`,
+        `${day} AS _day`,
         ...entries.map((e) => {
           const col = e.column as string;
-          const has = p.dynamicColumns.get(col);
-          if (has === undefined) return `NULL::${SQL_TYPE[e.type]} AS ${col}`;
-          return has === e.type ? col : `TRY_CAST(${col} AS ${SQL_TYPE[e.type]}) AS ${col}`;
+          const type = has(col);
+          if (type === undefined) return `NULL::${SQL_TYPE[e.type]} AS ${col}`;
+          return type === e.type ? col : `TRY_CAST(${col} AS ${SQL_TYPE[e.type]}) AS ${col}`;
         }),
-      ];
+      ].join(', ');
+    for (const p of days) {
       params.push(BigInt(Math.floor(range.fromMicros)), BigInt(Math.ceil(range.toMicros)));
-      let where = `ts >= make_timestamp($${params.length - 1}::BIGINT) AND ts < make_timestamp($${params.length}::BIGINT)`;
-      if (condition) {
-        const ranges = await this.candidateBlocks(p, condition);
-        if (ranges !== null) {
-          if (ranges.length === 0) continue;
-          where += ` AND (${ranges.map(([a, b]) => `_seq BETWEEN ${a} AND ${b}`).join(' OR ')})`;
-        }
+      const timeWhere = `ts >= make_timestamp($${params.length - 1}::BIGINT) AND ts < make_timestamp($${params.length}::BIGINT)`;
+      const passes = condition ? await this.blockFilter(p, condition) : () => true;
+
+      // Compacted blocks: only the files whose bloom filter may match.
+      const files: string[] = [];
+      const columns = new Map<string, FieldType>();
+      for (const [block, cols] of p.blocks) {
+        if (!passes(block)) continue;
+        files.push(p.blockFile(block));
+        for (const [c, t] of cols) if (!columns.has(c) || t === 'float') columns.set(c, t);
       }
-      branches.push(`SELECT ${select.join(', ')} FROM ${p.alias}.events WHERE ${where}`);
+      if (files.length > 0) {
+        const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
+        branches.push(`SELECT ${project(p.day, (c) => columns.get(c))} FROM read_parquet([${list}], union_by_name = true) WHERE ${timeWhere}`);
+      }
+
+      // The hot table: the open block, and sealed blocks not yet compacted.
+      let hotWhere = timeWhere;
+      const hotStart = p.hotStartSeq;
+      if (hotStart > 0) hotWhere += ` AND _seq >= ${hotStart}`;
+      if (condition) {
+        const skip = [...new Set(p.hotSealedBlocks())].filter((b) => !passes(b));
+        if (skip.length > 0) hotWhere += ` AND (_seq // ${BLOCK_ROWS}) NOT IN (${skip.join(', ')})`;
+      }
+      branches.push(`SELECT ${project(p.day, (c) => p.dynamicColumns.get(c))} FROM ${p.alias}.events WHERE ${hotWhere}`);
     }
     if (branches.length === 0) {
       const select = [
@@ -322,31 +372,23 @@ export class DuckDBStore implements Store {
     return `(${branches.join(' UNION ALL ')}) AS events`;
   }
 
-  /** Ranges of `_seq` worth scanning, or null when every block is (no pruning). */
-  private async candidateBlocks(p: Partition, condition: (bloom: BloomFilter) => boolean): Promise<[number, number][] | null> {
+  /**
+   * Fields with a column, read once per query: a write may add fields while
+   * the query is built, and every part of one query must name the same columns.
+   */
+  private columnEntries(): FieldEntry[] {
+    return this.catalog.all().filter((e) => e.column);
+  }
+
+  /** Whether a sealed block may hold a match, by its bloom filter (blocks without one always may). */
+  private async blockFilter(p: Partition, condition: (bloom: BloomFilter) => boolean): Promise<(block: number) => boolean> {
     const lastSealed = p.lastSealedBlock;
-    if (lastSealed < 0) return null;
+    if (lastSealed < 0) return () => true;
     const blooms = await this.loadBlooms(p, lastSealed);
-    const ranges: [number, number][] = [];
-    let pruned = false;
-    const push = (block: number, lastBlock: number): void => {
-      const a = block * BLOCK_ROWS;
-      const b = (lastBlock + 1) * BLOCK_ROWS - 1;
-      const prev = ranges[ranges.length - 1];
-      if (prev && prev[1] + 1 === a) prev[1] = b;
-      else ranges.push([a, b]);
-    };
-    for (let block = 0; block <= lastSealed; block++) {
+    return (block) => {
       const bloom = blooms[block];
-      if (bloom && !condition(bloom)) {
-        pruned = true;
-        continue;
-      }
-      push(block, block);
-    }
-    if (!pruned) return null;
-    push(lastSealed + 1, Math.max(lastSealed + 1, Math.floor(p.nextSeq / BLOCK_ROWS) + 1));
-    return ranges;
+      return !bloom || condition(bloom);
+    };
   }
 
   private async loadBlooms(p: Partition, lastSealed: number): Promise<(BloomFilter | null)[]> {
@@ -395,14 +437,17 @@ export class DuckDBStore implements Store {
     const nowMs = req.nowMs ?? Date.now();
     const params: DuckDBValue[] = [];
     const ctx = this.context(params, nowMs);
+    // Everything that names columns is compiled before the first await, against one snapshot of the catalog.
+    const entries = this.columnEntries();
     const where = compileFilter(req.query.filter, ctx);
-    const from = await this.relation(req.range, req.query.filter, params);
+    const SOURCE = '\u0000source\u0000';
+    const pipes = req.query.pipes.length > 0 ? compilePipes(req.query.pipes, SOURCE, ctx, req.limit) : null;
+    const from = await this.relation(req.range, req.query.filter, params, entries);
 
-    if (req.query.pipes.length > 0) {
-      const source = `(SELECT * FROM ${from} WHERE ${where}) AS src`;
-      const compiled = compilePipes(req.query.pipes, source, ctx, req.limit);
-      const rows = await this.read(compiled.sql, params);
-      return { kind: 'table', columns: compiled.columns, rows: rows.map((r) => r.map(toJs)) };
+    if (pipes) {
+      const sql = pipes.sql.replace(SOURCE, `(SELECT * FROM ${from} WHERE ${where}) AS src`);
+      const rows = await this.read(sql, params);
+      return { kind: 'table', columns: pipes.columns, rows: rows.map((r) => r.map(toJs)) };
     }
 
     const [[total]] = await this.read(`SELECT count(*) FROM ${from} WHERE ${where}`, params);
@@ -413,7 +458,6 @@ export class DuckDBStore implements Store {
       const [t, d, q] = [params.length - 2, params.length - 1, params.length];
       cursorSql = ` AND (ts < make_timestamp($${t}::BIGINT) OR (ts = make_timestamp($${t}::BIGINT) AND (_day < $${d} OR (_day = $${d} AND _seq < $${q}))))`;
     }
-    const entries = this.catalog.all().filter((e) => e.column);
     const cols = [
       'epoch_us(ts)',
       '_day',
@@ -468,7 +512,7 @@ export class DuckDBStore implements Store {
   async histogram(filter: FilterNode, range: TimeRange, intervalMicros: number, nowMs = Date.now()): Promise<HistogramBucket[]> {
     const params: DuckDBValue[] = [];
     const where = compileFilter(filter, this.context(params, nowMs));
-    const from = await this.relation(range, filter, params);
+    const from = await this.relation(range, filter, params, this.columnEntries());
     const interval = Math.max(1, Math.round(intervalMicros));
     const rows = await this.read(
       `SELECT (epoch_us(ts) // ${interval}) * ${interval} AS b, count(*) FROM ${from} WHERE ${where} GROUP BY b ORDER BY b`,
@@ -501,7 +545,7 @@ export class DuckDBStore implements Store {
     const ctx = this.context(params, nowMs);
     const expr = ref.list ? `unnest(${ref.column})` : valueExpr(ref, ctx);
     const where = compileFilter(filter, ctx);
-    const from = await this.relation(range, filter, params);
+    const from = await this.relation(range, filter, params, this.columnEntries());
     const rows = await this.read(
       `SELECT v, count(*) AS c FROM (SELECT ${expr} AS v FROM ${from} WHERE ${where}) WHERE v IS NOT NULL GROUP BY v ORDER BY c DESC, v LIMIT ${Math.max(1, Math.floor(limit))}`,
       params,
@@ -522,15 +566,23 @@ export class DuckDBStore implements Store {
     let removed = 0;
     for (const p of [...this.partitions.values()]) {
       if (p.day >= oldest) continue;
-      await p.detach();
+      await p.drop();
       this.partitions.delete(p.day);
       for (const key of [...this.bloomCache.keys()]) if (key.startsWith(`${p.day}/`)) this.bloomCache.delete(key);
-      fs.rmSync(p.file, { force: true });
-      fs.rmSync(`${p.file}.wal`, { force: true });
       removed++;
     }
     return removed;
   }
+}
+
+/** Partitions are named by day, YYYYMMDD: times outside years 1970–9999 cannot have one. */
+const MIN_TS_MICROS = 0;
+const MAX_TS_MICROS = Date.UTC(10000, 0, 1) * 1000;
+
+function repairTimestamp(ev: LogEvent): void {
+  ev.fields[INVALID_TIMESTAMP_FIELD] = Number.isFinite(ev.ts) ? String(ev.ts) : 'NaN';
+  ev.ts = Date.now() * 1000;
+  addTag(ev, TAG.timestampParseFailure);
 }
 
 function noteConflict(entry: FieldEntry, type: FieldType, dirty: Set<FieldEntry>): void {
