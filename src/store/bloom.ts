@@ -3,6 +3,8 @@
  * spirit of VictoriaLogs' per-block bloom filters: a needle search reads only
  * the blocks whose filter may contain every word it needs.
  */
+import { hashWords } from '../core/tokens.js';
+
 export const BLOOM_HASHES = 4;
 
 export class BloomFilter {
@@ -35,6 +37,13 @@ export class BloomFilter {
       h = (h + h2) >>> 0;
     }
   }
+
+  /** Adds every word of `text`: hashWords inlined, since this runs for every message ingested. */
+  addWords(text: string): void {
+    hashWords(text, this.adder);
+  }
+
+  private readonly adder = (h1: number, h2: number): void => this.add(h1, h2);
 
   mayContain(h1: number, h2: number): boolean {
     const bits = this.bits;

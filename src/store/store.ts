@@ -43,6 +43,80 @@ export interface HistogramBucket {
   count: number;
 }
 
+/** A sort key of `find`: any field, `@timestamp`, or `_id`. `missing` places events without the field. */
+export interface SortKey {
+  field: string;
+  desc: boolean;
+  missing?: 'first' | 'last';
+}
+
+export interface FindRequest {
+  filter: FilterNode;
+  /** Absent: every partition. */
+  range?: TimeRange;
+  /** Default: @timestamp descending. Ties are broken by storage order, so paging is stable. */
+  sort?: SortKey[];
+  offset?: number;
+  limit: number;
+  /** Values of the sort keys of the last hit of the previous page (Elasticsearch's search_after), in `sort` order. */
+  searchAfter?: unknown[];
+  /** Count every match (true), or stop counting at this number (Elasticsearch's track_total_hits). */
+  trackTotalHits?: boolean | number;
+  nowMs?: number;
+}
+
+export interface FindResult {
+  /** Matches counted; `exact` is false when counting stopped at trackTotalHits. */
+  total: { value: number; exact: boolean };
+  /** Each hit with `sort`: its values of the sort keys, for search_after. */
+  hits: (Hit & { _sort: unknown[] })[];
+}
+
+/** How one level of a grouping splits events into buckets. */
+export type GroupKey =
+  /** The field's value; list fields (tags) put an event in one bucket per element. */
+  | { kind: 'terms'; field: string }
+  /** Fixed-width time buckets; `offsetMicros` shifts bucket starts (time zones, offsets). Key: bucket start in µs. */
+  | { kind: 'time'; field: string; intervalMicros: number; offsetMicros?: number }
+  /** Calendar buckets in a time zone: minute … year. Key: bucket start in µs. */
+  | { kind: 'calendar'; field: string; unit: 'minute' | 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year'; timeZone?: string }
+  /** Numeric buckets of width `interval` (Elasticsearch histogram). Key: bucket start. */
+  | { kind: 'histogram'; field: string; interval: number; offset?: number }
+  /** Key: the index of the first range containing the value (events in none are left out); from inclusive, to exclusive. */
+  | { kind: 'range'; field: string; ranges: { from?: number; to?: number }[] }
+  /** Key: the index of each filter an event matches (an event may count in several). */
+  | { kind: 'filters'; filters: FilterNode[] };
+
+export type MetricFn = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'value_count' | 'cardinality' | 'percentile';
+
+export interface Metric {
+  fn: MetricFn;
+  /** Absent only for count (events in the bucket). */
+  field?: string;
+  /** For percentile: 0..100. */
+  percentile?: number;
+}
+
+export interface GroupRequest {
+  filter: FilterNode;
+  range?: TimeRange;
+  /** Zero keys: one row over all matching events. */
+  keys: GroupKey[];
+  metrics: Metric[];
+  /**
+   * Optional restriction of key values, one entry per key (null: any): used to
+   * compute a child level only for the parent buckets kept.
+   */
+  keyValues?: (unknown[] | null)[];
+  nowMs?: number;
+}
+
+/** One row per combination of key values that has events: `keys` in request order, `metrics` in request order. */
+export interface GroupRow {
+  keys: unknown[];
+  metrics: (number | null)[];
+}
+
 export interface StoreStats {
   partitions: number;
   bytesOnDisk: number;
@@ -64,6 +138,16 @@ export interface Store {
     nowMs?: number,
   ): Promise<{ value: unknown; count: number }[]>;
   stats(): Promise<StoreStats>;
+  /** General search: any sort, offset, search_after; Elasticsearch's _search uses it. */
+  find(req: FindRequest): Promise<FindResult>;
+  /** Counts and metrics per bucket: the building block of stats pipes and Elasticsearch aggregations. */
+  group(req: GroupRequest): Promise<GroupRow[]>;
+  /** Events by `_id`, optionally only within one index; absent ids are left out. */
+  getByIds(ids: string[], index?: string): Promise<Hit[]>;
+  /** Deletes every event matching the filter (in any partition) and returns how many; durable when it resolves. */
+  deleteWhere(filter: FilterNode): Promise<number>;
+  /** Names of indices (`_index` values) with their event counts. */
+  indices(): Promise<{ index: string; count: number }[]>;
   /** Deletes whole partitions older than the retention period; returns how many. */
   applyRetention(nowMicros: number): Promise<number>;
 }

@@ -48,11 +48,17 @@ export const LISTENERS_OFF_ENV: Record<string, string> = {
 };
 
 /** Starts a real server on a free loopback port, with its data in `dir` (a new temp dir by default). */
-export async function startTestServer(flags: Flags = {}, dir: string = tempDir()): Promise<TestServer> {
+export async function startTestServer(flags: Flags = {}, dir?: string): Promise<TestServer> {
+  const data = dir ?? tempDir();
   const off: Flags = Object.fromEntries(EXTRA_LISTENERS.map((k) => [k, null]));
-  const config = loadConfig({ flags: { data: dir, http: '127.0.0.1:0', logLevel: 'silent', ...off, ...flags } });
-  const server = await startServer(config);
-  return Object.assign(server, { dir });
+  try {
+    const config = loadConfig({ flags: { data, http: '127.0.0.1:0', logLevel: 'silent', ...off, ...flags } });
+    const server = await startServer(config);
+    return Object.assign(server, { dir: data });
+  } catch (err) {
+    if (dir === undefined) removeDir(data); // a directory made for this server only
+    throw err;
+  }
 }
 
 export interface IngestResult {

@@ -29,9 +29,9 @@ import {
   type DuckDBAppender,
   type DuckDBConnection,
   type DuckDBType,
+  type DuckDBValue,
 } from '@duckdb/node-api';
 import type { FieldType } from '../../core/event.js';
-import { hashWords } from '../../core/tokens.js';
 import { BloomFilter } from '../bloom.js';
 import { SQL_TYPE } from './catalog.js';
 
@@ -220,6 +220,24 @@ export class Partition {
     await this.deleteCompacted(conn, all);
   }
 
+  /** Rewrites a compacted block without the rows `matchSql` selects (by `_seq`), atomically by rename. */
+  async rewriteBlock(conn: DuckDBConnection, block: number, matchSql: string, params: DuckDBValue[], compressionLevel: number): Promise<void> {
+    await this.compacting;
+    const file = this.blockFile(block);
+    const tmp = `${file}.tmp`;
+    const quoted = (f: string): string => `'${f.replace(/'/g, "''")}'`;
+    await conn.run(
+      `COPY (SELECT * FROM read_parquet(${quoted(file)}) WHERE _seq NOT IN (${matchSql}) ORDER BY _seq) TO ${quoted(tmp)} ` +
+        `(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${compressionLevel}, ROW_GROUP_SIZE ${BLOCK_ROWS})`,
+      params,
+    );
+    const fd = fs.openSync(tmp, 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, file);
+    syncDir(this.blockDir);
+  }
+
   /** Sealed blocks whose rows are still in the hot table. */
   hotSealedBlocks(): number[] {
     return [...this.toCompact];
@@ -247,8 +265,7 @@ export class Partition {
         `SELECT message FROM ${this.alias}.events WHERE _seq >= ? AND _seq < ? AND message IS NOT NULL`,
         [BigInt(block * BLOCK_ROWS), BigInt((block + 1) * BLOCK_ROWS)],
       );
-      const add = (h1: number, h2: number): void => bloom.add(h1, h2);
-      for (const [message] of reader.getRows()) hashWords(String(message), add);
+      for (const [message] of reader.getRows()) bloom.addWords(String(message));
       if (isOpen) {
         this.openBlock = block;
         this.openBloom = bloom;
@@ -293,10 +310,7 @@ export class Partition {
       this.openBlock = block;
       this.openBloom = new BloomFilter(this.bloomBits);
     }
-    if (message !== null) {
-      const bloom = this.openBloom as BloomFilter;
-      hashWords(message, (h1, h2) => bloom.add(h1, h2));
-    }
+    if (message !== null) (this.openBloom as BloomFilter).addWords(message);
   }
 
   /** Commits appended rows (DuckDB writes and syncs its WAL), then stores the filters of blocks sealed meanwhile. */

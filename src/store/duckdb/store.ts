@@ -24,6 +24,10 @@ import { BloomFilter } from '../bloom.js';
 import {
   QueryError,
   type FieldInfo,
+  type FindRequest,
+  type FindResult,
+  type GroupRequest,
+  type GroupRow,
   type HistogramBucket,
   type Hit,
   type SearchRequest,
@@ -35,6 +39,7 @@ import {
 import { Catalog, FIXED_COLUMNS, SQL_TYPE, type FieldEntry } from './catalog.js';
 import { BASE_COLUMNS, BLOCK_ROWS, Partition, dayOfMicros, dayStartMicros } from './partition.js';
 import { inferType, place } from './values.js';
+import { keySql, metricArg, metricSql } from './grouping.js';
 
 export interface DuckDBStoreOptions {
   dir: string;
@@ -53,13 +58,16 @@ export interface DuckDBStoreOptions {
 }
 
 const DAY_MICROS = 86_400_000_000;
+/** The range of `find`/`group` requests without one: every partition. */
+const ALL_TIME: TimeRange = { fromMicros: 0, toMicros: Date.UTC(10000, 0, 1) * 1000 };
+/** Generated ids: the partition's day and the event's sequence number in it. */
+const GENERATED_ID = /^(\d{8})-(\d{1,15})$/;
 const CHUNK_ROWS = 2048; // DuckDB's vector size: the most rows a data chunk holds
 
-interface PendingWrite {
-  events: LogEvent[];
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
+/** A write, or another change (deletes) that must not interleave with writes. */
+type PendingWrite =
+  | { events: LogEvent[]; task?: undefined; resolve: () => void; reject: (err: unknown) => void }
+  | { task: () => Promise<number>; events?: undefined; resolve: (n?: number) => void; reject: (err: unknown) => void };
 
 export class DuckDBStore implements Store {
   private instance: DuckDBInstance | null = null;
@@ -91,6 +99,8 @@ export class DuckDBStore implements Store {
       wal_autocheckpoint: process.env.LOGMILL_WAL_CHECKPOINT ?? '256MB',
     });
     this.writer = await this.instance.connect();
+    // Timestamps are stored as UTC; time zones are applied explicitly where a query asks for one.
+    await this.writer.run("LOAD icu; SET GLOBAL TimeZone = 'UTC'");
     for (let i = 0; i < 2; i++) this.readers.push(await this.instance.connect());
     this.compactor = await this.instance.connect();
     this.catalog = new Catalog(this.writer, this.opts.maxColumns ?? 1000);
@@ -152,10 +162,22 @@ export class DuckDBStore implements Store {
   private async drain(): Promise<void> {
     this.writing = true;
     while (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
+      const next = this.pending[0];
+      if (next.task) {
+        this.pending.shift();
+        try {
+          next.resolve(await next.task());
+        } catch (err) {
+          next.reject(err);
+        }
+        continue;
+      }
+      // Every write waiting up to the next task goes into one commit.
+      let end = 0;
+      while (end < this.pending.length && !this.pending[end].task) end++;
+      const batch = this.pending.splice(0, end);
       try {
-        await this.writeNow(batch.length === 1 ? batch[0].events : batch.flatMap((b) => b.events));
+        await this.writeNow(batch.length === 1 ? (batch[0].events as LogEvent[]) : batch.flatMap((b) => b.events as LogEvent[]));
         for (const b of batch) b.resolve();
       } catch (err) {
         for (const b of batch) b.reject(err);
@@ -293,7 +315,7 @@ export class DuckDBStore implements Store {
     if (fixed) {
       return { name, type: fixed.type, column: fixed.column, overflow: false, fullText: name === 'message', list: fixed.list };
     }
-    if (name === '_id') return { name, type: 'string', column: "coalesce(_doc_id, CAST(_day AS VARCHAR) || '-' || CAST(_seq AS VARCHAR))", overflow: false, fullText: false };
+    if (name === '_id') return { name, type: 'string', column: ID_EXPR, overflow: false, fullText: false };
     const entry = this.catalog.get(name);
     if (!entry) return undefined;
     return { name, type: entry.type, column: entry.column, overflow: entry.column === null || entry.conflicts.size > 0, fullText: false };
@@ -316,10 +338,18 @@ export class DuckDBStore implements Store {
    * lacks it) and, for a full-text filter, only the blocks whose bloom
    * filter may match.
    */
-  private async relation(range: TimeRange, filter: FilterNode, params: DuckDBValue[], entries: FieldEntry[]): Promise<string> {
-    const days = [...this.partitions.values()]
-      .filter((p) => dayStartMicros(p.day) < range.toMicros && dayStartMicros(p.day) + DAY_MICROS > range.fromMicros)
-      .sort((a, b) => b.day - a.day);
+  private async relation(
+    range: TimeRange,
+    filter: FilterNode,
+    params: DuckDBValue[],
+    entries: FieldEntry[],
+    only?: { partition: Partition; blocks: number[]; hot: boolean },
+  ): Promise<string> {
+    const days = only
+      ? [only.partition]
+      : [...this.partitions.values()]
+          .filter((p) => dayStartMicros(p.day) < range.toMicros && dayStartMicros(p.day) + DAY_MICROS > range.fromMicros)
+          .sort((a, b) => b.day - a.day);
     const condition = bloomCondition(filter);
     const branches: string[] = [];
     const project = (day: number, has: (col: string) => FieldType | undefined): string =>
@@ -342,7 +372,7 @@ export class DuckDBStore implements Store {
       const files: string[] = [];
       const columns = new Map<string, FieldType>();
       for (const [block, cols] of p.blocks) {
-        if (!passes(block)) continue;
+        if (!passes(block) || (only && !only.blocks.includes(block))) continue;
         files.push(p.blockFile(block));
         for (const [c, t] of cols) if (!columns.has(c) || t === 'float') columns.set(c, t);
       }
@@ -352,6 +382,7 @@ export class DuckDBStore implements Store {
       }
 
       // The hot table: the open block, and sealed blocks not yet compacted.
+      if (only && !only.hot) continue;
       let hotWhere = timeWhere;
       const hotStart = p.hotStartSeq;
       if (hotStart > 0) hotWhere += ` AND _seq >= ${hotStart}`;
@@ -553,6 +584,180 @@ export class DuckDBStore implements Store {
     return rows.map((r) => ({ value: toJs(r[0]), count: Number(r[1]) }));
   }
 
+  async find(req: FindRequest): Promise<FindResult> {
+    const nowMs = req.nowMs ?? Date.now();
+    const params: DuckDBValue[] = [];
+    const ctx = this.context(params, nowMs);
+    const entries = this.columnEntries();
+    const where = compileFilter(req.filter, ctx);
+    const from = await this.relation(req.range ?? ALL_TIME, req.filter, params, entries);
+    let total = { value: 0, exact: false };
+    if (req.trackTotalHits !== false) {
+      const cap = typeof req.trackTotalHits === 'number' ? Math.max(0, Math.floor(req.trackTotalHits)) : null;
+      const countSql =
+        cap === null
+          ? `SELECT count(*) FROM ${from} WHERE ${where}`
+          : `SELECT count(*) FROM (SELECT 1 FROM ${from} WHERE ${where} LIMIT ${cap + 1})`;
+      const n = Number((await this.read(countSql, [...params]))[0][0]);
+      total = cap !== null && n > cap ? { value: cap, exact: false } : { value: n, exact: true };
+    }
+    // Parameters from here on are used only by the hits query (DuckDB refuses unused ones).
+    const known = new Set(entries.map((e) => e.column));
+    const keys = (req.sort ?? [{ field: '@timestamp', desc: true }]).map((k) => ({ ...k, expr: this.sortExpr(k.field, ctx, known) }));
+    // Storage order breaks ties, so that every hit has a distinct position for search_after.
+    const all = [...keys, { field: '_day', desc: true, missing: 'last' as const, expr: '_day' }, { field: '_seq', desc: true, missing: 'last' as const, expr: '_seq' }];
+    let after = '';
+    if (req.searchAfter && req.searchAfter.length > 0) {
+      if (req.searchAfter.length !== keys.length && req.searchAfter.length !== all.length) {
+        throw new QueryError(`search_after has ${req.searchAfter.length} values but the sort has ${keys.length}`);
+      }
+      after = ` AND ${afterCondition(all.slice(0, req.searchAfter.length), req.searchAfter, ctx)}`;
+    }
+    const order = all.map((k) => `${k.expr} ${k.desc ? 'DESC' : 'ASC'} NULLS ${(k.missing ?? 'last').toUpperCase()}`).join(', ');
+    const cols = ['epoch_us(ts)', '_day', '_seq', '_doc_id', '_index', 'message', 'host', 'source', 'level', 'tags', '_overflow', ...entries.map((e) => e.column as string)];
+    const sortCols = keys.map((k, i) => `${k.expr} AS _s${i}`);
+    const rows = await this.read(
+      `SELECT ${[...cols, ...sortCols].join(', ')} FROM ${from} WHERE ${where}${after} ORDER BY ${order} LIMIT ${Math.max(0, Math.floor(req.limit))} OFFSET ${Math.max(0, Math.floor(req.offset ?? 0))}`,
+      params,
+    );
+    const hits = rows.map((row) => {
+      const hit = this.toHit(row, entries) as Hit & { _sort: unknown[] };
+      hit._sort = [...keys.map((k, i) => sortValue(k.field, row[cols.length + i])), Number(row[1]), Number(row[2])];
+      return hit;
+    });
+    return { total, hits };
+  }
+
+  /** Sort expression for a field: `@timestamp` and `_id` are special; unknown fields sort as missing. */
+  private sortExpr(field: string, ctx: DialectContext, known: Set<string | null>): string {
+    if (field === '@timestamp') return 'ts';
+    if (field === '_id') return ID_EXPR;
+    const ref = this.columnRef(field);
+    if (!ref || (ref.column !== null && !FIXED_COLUMNS[field] && !known.has(ref.column))) return 'NULL';
+    return valueExpr(ref, ctx);
+  }
+
+  async group(req: GroupRequest): Promise<GroupRow[]> {
+    const nowMs = req.nowMs ?? Date.now();
+    const params: DuckDBValue[] = [];
+    const ctx = this.context(params, nowMs);
+    const entries = this.columnEntries();
+    const where = compileFilter(req.filter, ctx);
+    const keys = req.keys.map((k) => keySql(k, ctx));
+    const args: string[] = [];
+    const metricExprs = req.metrics.map((m, i) => {
+      const arg = m.field === undefined ? null : metricArg(this.columnRef(m.field), ctx, m.fn);
+      if (arg !== null) args.push(`${arg} AS m${i}`);
+      return metricSql(m, ctx, () => (arg === null ? null : `m${i}`));
+    });
+    const from = await this.relation(req.range ?? ALL_TIME, req.filter, params, entries);
+    // Layer 0: keys that do not unnest, and metric arguments; then one layer per unnesting key.
+    const plain = keys.map((k, i) => (k.unnest ? `${k.expr} AS l${i}` : `${k.expr} AS k${i}`));
+    let rel = `(SELECT ${[...plain, ...args, '1 AS _one'].join(', ')} FROM ${from} WHERE ${where}) AS g0`;
+    keys.forEach((k, i) => {
+      if (k.unnest) rel = `(SELECT *, unnest(l${i}) AS k${i} FROM ${rel}) AS g${i + 1}`;
+    });
+    const conds: string[] = [];
+    req.keyValues?.forEach((values, i) => {
+      if (!values || i >= keys.length) return;
+      if (values.length === 0) conds.push('FALSE');
+      else conds.push(`k${i} IN (${values.map((v) => ctx.param(keyParam(v))).join(', ')})`);
+    });
+    const keyCols = keys.map((_, i) => `k${i}`);
+    const sql = `SELECT ${[...keyCols, ...metricExprs].join(', ') || 'count(*)'} FROM ${rel}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}${
+      keys.length ? ` GROUP BY ${keyCols.join(', ')} ORDER BY ${keyCols.join(', ')}` : ''
+    }`;
+    const rows = await this.read(sql, params);
+    return rows.map((r) => ({
+      keys: r.slice(0, keys.length).map(toJs),
+      metrics: r.slice(keys.length).map((v) => (v === null ? null : Number(toJs(v)))),
+    }));
+  }
+
+  async getByIds(ids: string[], index?: string): Promise<Hit[]> {
+    if (ids.length === 0) return [];
+    const out: Hit[] = [];
+    const wanted = new Set(ids);
+    const generated = new Map<number, number[]>();
+    for (const id of ids) {
+      const m = GENERATED_ID.exec(id);
+      if (m) {
+        const list = generated.get(Number(m[1])) ?? [];
+        list.push(Number(m[2]));
+        generated.set(Number(m[1]), list);
+      }
+    }
+    const entries = this.columnEntries();
+    const take = async (range: TimeRange, cond: string, condParams: DuckDBValue[]): Promise<void> => {
+      const params: DuckDBValue[] = [...condParams];
+      const from = await this.relation(range, { kind: 'all' }, params, entries);
+      const cols = ['epoch_us(ts)', '_day', '_seq', '_doc_id', '_index', 'message', 'host', 'source', 'level', 'tags', '_overflow', ...entries.map((e) => e.column as string)];
+      let sql = `SELECT ${cols.join(', ')} FROM ${from} WHERE ${cond}`;
+      if (index !== undefined) {
+        params.push(index);
+        sql += ` AND _index = $${params.length}`;
+      }
+      for (const row of await this.read(sql, params)) {
+        const hit = this.toHit(row, entries);
+        if (wanted.has(hit._id)) out.push(hit);
+      }
+    };
+    // Generated ids name their day and row: one partition, pruned by _seq.
+    for (const [day, seqs] of generated) {
+      if (!this.partitions.has(day)) continue;
+      const start = dayStartMicros(day);
+      await take({ fromMicros: start, toMicros: start + DAY_MICROS }, `_doc_id IS NULL AND _seq IN (${seqs.join(', ')})`, []);
+    }
+    // Any id may also have been given by a sender.
+    await take(ALL_TIME, `_doc_id IN (${ids.map((_, i) => `$${i + 1}`).join(', ')})`, ids);
+    const order = new Map(ids.map((id, i) => [id, i]));
+    return out.sort((a, b) => (order.get(a._id) ?? 0) - (order.get(b._id) ?? 0));
+  }
+
+  deleteWhere(filter: FilterNode): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ task: () => this.deleteNow(filter), resolve: (n) => resolve(n ?? 0), reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  /** Runs in the write queue: deletes from the hot tables, and rewrites the block files that hold matches. */
+  private async deleteNow(filter: FilterNode): Promise<number> {
+    let deleted = 0;
+    const entries = this.columnEntries();
+    for (const p of [...this.partitions.values()]) {
+      await p.purge(this.compactor, false);
+      const matchSql = async (only: { partition: Partition; blocks: number[]; hot: boolean }): Promise<{ sql: string; params: DuckDBValue[] }> => {
+        const params: DuckDBValue[] = [];
+        const where = compileFilter(filter, this.context(params, Date.now()));
+        const from = await this.relation(ALL_TIME, filter, params, entries, only);
+        return { sql: `SELECT _seq FROM ${from} WHERE ${where}`, params };
+      };
+      // Hot rows.
+      const hot = await matchSql({ partition: p, blocks: [], hot: true });
+      const n = Number((await this.read(`SELECT count(*) FROM (${hot.sql})`, hot.params))[0][0]);
+      if (n > 0) {
+        p.closeAppender();
+        await this.writer.run(`DELETE FROM ${p.alias}.events WHERE _seq IN (${hot.sql})`, hot.params);
+        deleted += n;
+      }
+      // Compacted blocks with matches are rewritten without them.
+      for (const block of [...p.blocks.keys()]) {
+        const m = await matchSql({ partition: p, blocks: [block], hot: false });
+        const k = Number((await this.read(`SELECT count(*) FROM (${m.sql})`, m.params))[0][0]);
+        if (k === 0) continue;
+        await p.rewriteBlock(this.compactor, block, m.sql, m.params, this.opts.compressionLevel ?? 3);
+        deleted += k;
+      }
+    }
+    return deleted;
+  }
+
+  async indices(): Promise<{ index: string; count: number }[]> {
+    const rows = await this.group({ filter: { kind: 'exists', field: '_index', span: { start: 0, end: 0 } }, keys: [{ kind: 'terms', field: '_index' }], metrics: [{ fn: 'count' }] });
+    return rows.map((r) => ({ index: String(r.keys[0]), count: r.metrics[0] ?? 0 }));
+  }
+
   async stats(): Promise<StoreStats> {
     let bytes = 0;
     for (const p of this.partitions.values()) bytes += p.sizeOnDisk();
@@ -585,6 +790,8 @@ function repairTimestamp(ev: LogEvent): void {
   addTag(ev, TAG.timestampParseFailure);
 }
 
+const ID_EXPR = "coalesce(_doc_id, CAST(_day AS VARCHAR) || '-' || CAST(_seq AS VARCHAR))";
+
 function noteConflict(entry: FieldEntry, type: FieldType, dirty: Set<FieldEntry>): void {
   if (type === entry.type || entry.conflicts.has(type)) return;
   entry.conflicts.add(type);
@@ -610,6 +817,48 @@ export function toJs(v: DuckDBValue): unknown {
   if (v instanceof DuckDBListValue) return v.items.map(toJs);
   if (v instanceof DuckDBMapValue) return Object.fromEntries(v.entries.map((e) => [String(e.key), toJs(e.value)]));
   return String(v);
+}
+
+/** Values come back for search_after as the client got them: timestamps as epoch milliseconds. */
+function sortValue(field: string, v: DuckDBValue): unknown {
+  if (v instanceof DuckDBTimestampValue) return Number(v.micros) / 1000;
+  return toJs(v);
+}
+
+function keyParam(v: unknown): string | number | boolean {
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return v;
+  return String(v);
+}
+
+/**
+ * Rows strictly after `values` in the sort order `keys`: the lexicographic
+ * comparison spelled out, with NULLs placed where the sort puts them.
+ */
+function afterCondition(keys: { expr: string; desc: boolean; missing?: 'first' | 'last'; field: string }[], values: unknown[], ctx: DialectContext): string {
+  const ors: string[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const eqs = keys.slice(0, i).map((k, j) => equalTo(k, values[j], ctx));
+    ors.push(`(${[...eqs, beyond(keys[i], values[i], ctx)].join(' AND ')})`);
+  }
+  return `(${ors.join(' OR ')})`;
+}
+
+function literal(k: { field: string; expr: string }, v: unknown, ctx: DialectContext): string {
+  if (k.expr === 'ts' || k.field === '@timestamp') return `make_timestamp(${ctx.param(Math.round(Number(v) * 1000))}::BIGINT)`;
+  if (typeof v === 'number') return `${ctx.param(v)}::DOUBLE`;
+  if (typeof v === 'boolean') return ctx.param(v);
+  return ctx.param(String(v));
+}
+
+function equalTo(k: { field: string; expr: string }, v: unknown, ctx: DialectContext): string {
+  return v === null || v === undefined ? `${k.expr} IS NULL` : `${k.expr} = ${literal(k, v, ctx)}`;
+}
+
+function beyond(k: { field: string; expr: string; desc: boolean; missing?: 'first' | 'last' }, v: unknown, ctx: DialectContext): string {
+  const nullsLast = (k.missing ?? 'last') === 'last';
+  if (v === null || v === undefined) return nullsLast ? 'FALSE' : `${k.expr} IS NOT NULL`;
+  const cmp = `${k.expr} ${k.desc ? '<' : '>'} ${literal(k, v, ctx)}`;
+  return nullsLast ? `(${cmp} OR ${k.expr} IS NULL)` : cmp;
 }
 
 function encodeCursor(c: { ts: number; day: number; seq: number }): string {
