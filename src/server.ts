@@ -12,6 +12,7 @@ import { startSyslogInputs } from './ingest/syslog/server.js';
 import { startBeatsInput } from './ingest/beats/server.js';
 import { gelfHttpHandler, startGelfInputs } from './ingest/gelf/server.js';
 import type { TlsOptions } from './ingest/tls.js';
+import { startEsServer, type RunningEsServer } from './api/es/server.js';
 import { DuckDBStore } from './store/duckdb/store.js';
 import type { Store } from './store/store.js';
 
@@ -21,6 +22,8 @@ export interface RunningServer {
   app: FastifyInstance;
   /** The bound HTTP address as http://host:port. */
   url: string;
+  /** The Elasticsearch-compatible API's address, when it is on. */
+  esUrl: string | null;
   inputs: Input[];
   close(): Promise<void>;
 }
@@ -35,6 +38,7 @@ function tlsOptions(config: ServerConfig): TlsOptions | null {
 export function checkExposure(config: ServerConfig): void {
   const listeners = [
     ['--http', config.http],
+    ['--es', config.es],
     ['--tcp', config.tcp],
     ['--udp', config.udp],
     ['--syslog', config.syslog],
@@ -78,7 +82,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const addr = app.server.address();
   const url = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : `http://${config.http}`;
 
+  let es: RunningEsServer | null = null;
   try {
+    if (config.es) es = await startEsServer(config.es, { store, metrics, config });
     const tls = tlsOptions(config);
     if (config.tcp) inputs.push(await startTcpLines(config.tcp, inputCtx));
     if (config.udp) inputs.push(await startUdpLines(config.udp, inputCtx));
@@ -103,6 +109,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     if (config.gelf) inputs.push(...(await startGelfInputs(config.gelf, inputCtx)));
   } catch (err) {
     for (const i of inputs) await i.close();
+    await es?.close();
     await app.close();
     await store.close();
     throw err;
@@ -121,10 +128,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     store,
     app,
     url,
+    esUrl: es?.address() ?? null,
     inputs,
     close: async () => {
       clearInterval(retentionTimer);
       for (const i of inputs) await i.close();
+      await es?.close();
       await app.close();
       await store.close();
     },

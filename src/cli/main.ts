@@ -21,6 +21,7 @@ program
   .option('--token <secret>', 'API token, required beyond loopback; clients send "Authorization: Bearer <secret>" (LOGMILL_TOKEN)')
   .option('--tcp <host:port>', 'newline-delimited TCP input: JSON lines or text (LOGMILL_TCP; default off)')
   .option('--udp <host:port>', 'newline-delimited UDP input (LOGMILL_UDP; default off)')
+  .option('--es <host:port>', 'Elasticsearch-compatible API for shippers and ES clients (LOGMILL_ES; default 127.0.0.1:9200; "off" to disable)')
   .option('--syslog <host:port>', 'syslog over UDP and TCP, RFC 3164/5424 (LOGMILL_SYSLOG; default 127.0.0.1:5514; "off" to disable)')
   .option('--syslog-tls <host:port>', 'syslog over TLS, RFC 5425; needs --tls-cert/--tls-key (LOGMILL_SYSLOG_TLS; default off)')
   .option('--beats <host:port>', 'Beats/Lumberjack input for Filebeat, Logstash, logmill agent (LOGMILL_BEATS; default 127.0.0.1:5044; "off" to disable)')
@@ -47,6 +48,7 @@ program
         token: flags.token,
         tcp: flags.tcp,
         udp: flags.udp,
+        es: flags.es,
         syslog: flags.syslog,
         syslogTls: flags.syslogTls,
         beats: flags.beats,
@@ -66,7 +68,7 @@ program
       } satisfies Partial<Record<keyof ServerConfig, string | boolean | undefined>>,
     });
     const server = await startServer(config);
-    const listening = [`http ${server.url}`, ...server.inputs.map((i) => `${i.name} ${i.address()}`)];
+    const listening = [`http ${server.url}`, ...(server.esUrl ? [`elasticsearch ${server.esUrl}`] : []), ...server.inputs.map((i) => `${i.name} ${i.address()}`)];
     server.app.log.info(`logmill listening: ${listening.join(', ')}; data in ${config.data}`);
     let stopping = false;
     const stop = (signal: string): void => {

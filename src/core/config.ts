@@ -16,6 +16,8 @@ export interface ServerConfig {
   tcp: string | null;
   /** HOST:PORT for newline-delimited UDP, or null (off). */
   udp: string | null;
+  /** HOST:PORT of the Elasticsearch-compatible API, or null. */
+  es: string | null;
   /** HOST:PORT for syslog over UDP and TCP (one port, both protocols), or null. */
   syslog: string | null;
   /** HOST:PORT for syslog over TLS (RFC 5425), or null; needs tlsCert and tlsKey. */
@@ -49,6 +51,7 @@ export const DEFAULTS: ServerConfig = {
   token: null,
   tcp: null,
   udp: null,
+  es: '127.0.0.1:9200',
   syslog: '127.0.0.1:5514',
   syslogTls: null,
   beats: '127.0.0.1:5044',
@@ -74,6 +77,7 @@ const SETTINGS: { key: keyof ServerConfig; env: string; parse: (v: string) => un
   { key: 'token', env: 'LOGMILL_TOKEN', parse: String },
   { key: 'tcp', env: 'LOGMILL_TCP', parse: parseListener },
   { key: 'udp', env: 'LOGMILL_UDP', parse: parseListener },
+  { key: 'es', env: 'LOGMILL_ES', parse: parseListener },
   { key: 'syslog', env: 'LOGMILL_SYSLOG', parse: parseListener },
   { key: 'syslogTls', env: 'LOGMILL_SYSLOG_TLS', parse: parseListener },
   { key: 'beats', env: 'LOGMILL_BEATS', parse: parseListener },
@@ -128,7 +132,7 @@ export function loadConfig(opts: {
     if (v !== undefined && v !== '') assign(s.key, v, `environment variable ${s.env}`);
   }
   for (const [key, value] of Object.entries(opts.flags ?? {})) {
-    if (value !== undefined) assign(key as keyof ServerConfig, value, `flag --${key}`);
+    if (value !== undefined) assign(key as keyof ServerConfig, value, `flag ${flagName(key)}`);
   }
   return config;
 }
@@ -137,6 +141,12 @@ export function parseHostPort(v: string): string {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(v.trim());
   if (!m || Number(m[2]) > 65535) throw new Error(`"${v}" is not HOST:PORT (for example 127.0.0.1:5601)`);
   return v.trim();
+}
+
+/** The command-line flag of a setting, as users type it. */
+export function flagName(key: string): string {
+  if (key === 'retentionDays') return '--retention';
+  return '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 }
 
 /** A listener address, or `off` (also `none`, `false`, empty) to turn it off. */

@@ -35,12 +35,13 @@ export interface TestServer extends RunningServer {
  * Inputs other than HTTP that may be on by default at fixed ports (syslog, beats, gelf…): tests
  * turn them off unless they ask for them, so that servers never fight over a port.
  */
-const EXTRA_LISTENERS = ['syslog', 'syslogTls', 'beats', 'gelf'].filter(
+const EXTRA_LISTENERS = ['es', 'syslog', 'syslogTls', 'beats', 'gelf'].filter(
   (k) => typeof (DEFAULTS as unknown as Record<string, unknown>)[k] === 'string',
 );
 
 /** The same, as environment for a child server (unknown LOGMILL_* variables are ignored by older configs). */
 export const LISTENERS_OFF_ENV: Record<string, string> = {
+  LOGMILL_ES: 'off',
   LOGMILL_SYSLOG: 'off',
   LOGMILL_SYSLOG_TLS: 'off',
   LOGMILL_BEATS: 'off',

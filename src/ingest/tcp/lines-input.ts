@@ -14,6 +14,8 @@ import type { Input, InputContext } from '../input.js';
 import { LineSplitter } from './line-splitter.js';
 
 const MAX_CONNECTIONS = 1024;
+/** Events read but not yet written, per connection, before reading pauses. */
+const MAX_BACKLOG_EVENTS = 20_000;
 
 export async function startTcpLines(listen: string, ctx: InputContext): Promise<Input> {
   const { host, port } = splitHostPort(listen);
@@ -35,29 +37,45 @@ export async function startTcpLines(listen: string, ctx: InputContext): Promise<
       if (truncated) addTag(r.event, TAG.truncated);
       batch.push(r.event);
     };
+    // One write at a time per connection; lines read meanwhile wait in `batch` and go in the next, larger write.
+    // Reading stops (TCP's window then slows the sender) only when that backlog is full.
+    let writing = false;
     const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const events = batch;
-      batch = [];
-      socket.pause();
+      if (writing) return;
+      writing = true;
       try {
-        await ctx.write(events);
-        ctx.metrics.inc('logmill_events_ingested_total', 'Events stored durably', events.length, labels);
+        while (batch.length > 0) {
+          const events = batch;
+          batch = [];
+          if (socket.isPaused() && !ended) socket.resume();
+          await ctx.write(events);
+          ctx.metrics.inc('logmill_events_ingested_total', 'Events stored durably', events.length, labels);
+        }
       } catch (err) {
-        ctx.log('error', `tcp ${socket.remoteAddress}: could not store ${events.length} events: ${(err as Error).message}`);
+        ctx.log('error', `tcp ${socket.remoteAddress}: could not store events: ${(err as Error).message}`);
         socket.destroy();
-        return;
+      } finally {
+        writing = false;
       }
-      if (!socket.destroyed) socket.resume();
     };
+    let ended = false;
     socket.on('data', (chunk: Buffer) => {
       ctx.metrics.inc('logmill_ingest_bytes_total', 'Bytes received by inputs', chunk.length, labels);
       splitter.push(chunk, onLine);
+      if (batch.length >= MAX_BACKLOG_EVENTS) socket.pause();
       void flush();
     });
     socket.on('end', () => {
+      ended = true;
       splitter.end(onLine);
-      void flush().then(() => socket.end());
+      const finish = async (): Promise<void> => {
+        while (writing || batch.length > 0) {
+          await flush();
+          if (writing) await new Promise((r) => setTimeout(r, 1));
+        }
+        socket.end();
+      };
+      void finish();
     });
     socket.on('error', (err) => ctx.log('warn', `tcp ${socket.remoteAddress}: ${err.message}`));
     socket.on('close', () => sockets.delete(socket));

@@ -29,7 +29,8 @@ export function compileFilter(node: FilterNode, ctx: DialectContext): string {
     case 'exists': {
       const ref = ctx.resolve(node.field);
       if (!ref) return 'FALSE';
-      return definite(anyOf(ref, (expr) => `${expr} IS NOT NULL`, ctx, false));
+      // Overflowed values are tested as text: a value of the wrong type still exists.
+      return definite(anyOf(ref, (expr) => `${expr} IS NOT NULL`, ctx, true));
     }
     case 'term':
     case 'phrase': {
@@ -160,7 +161,7 @@ function valueEquals(ref: ColumnRef, value: string, ctx: DialectContext): string
 }
 
 /** A user value as a parameter of the field's type, or null when it cannot be one (`status:abc`). */
-function typedValue(ref: ColumnRef, value: string, ctx: DialectContext, roundUp = false): string | null {
+function typedValue(ref: ColumnRef, value: string, ctx: DialectContext, roundUp = false, strict = false): string | null {
   switch (ref.type) {
     case 'integer':
     case 'float': {
@@ -175,6 +176,7 @@ function typedValue(ref: ColumnRef, value: string, ctx: DialectContext, roundUp 
     }
     case 'timestamp': {
       const micros = parseTimeExpr(value, ctx.nowMs, roundUp);
+      if (micros === null && !strict) return null; // `when:soon` can still match a conflicting text value
       if (micros === null) throw new QueryError(`"${value}" is not a time: use ISO-8601 (2026-11-21T10:00:00Z), an epoch number or date math (now-1h)`);
       return `make_timestamp(${ctx.param(micros)}::BIGINT)`;
     }
@@ -194,7 +196,7 @@ function rangeMatch(ref: ColumnRef, node: Extract<FilterNode, { kind: 'range' }>
     const conds: string[] = [];
     for (const [bound, op, roundUp] of bounds) {
       if (bound === undefined) continue;
-      const v = typedValue({ ...ref, type }, bound, ctx, roundUp);
+      const v = typedValue({ ...ref, type }, bound, ctx, roundUp, true);
       if (v === null) throw new QueryError(`"${bound}" is not a valid bound for ${type} field`);
       conds.push(`${expr} ${op} ${v}`);
     }

@@ -89,6 +89,30 @@ export class Catalog {
     return entry;
   }
 
+  /** Registers many new fields in one transaction: an event may bring thousands. */
+  async addAll(fields: Map<string, FieldType>): Promise<void> {
+    const added: FieldEntry[] = [];
+    for (const [name, type] of fields) {
+      if (this.byName.has(name)) continue;
+      const id = this.nextId++;
+      const column = this.columnCount < this.maxColumns ? `f${id}` : null;
+      if (column) this.columnCount++;
+      const entry: FieldEntry = { id, name, type, column, conflicts: new Set() };
+      this.byName.set(name, entry);
+      added.push(entry);
+    }
+    if (added.length === 0) return;
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      for (const e of added) await this.persist(e);
+      await this.conn.run('COMMIT');
+    } catch (err) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      for (const e of added) this.byName.delete(e.name);
+      throw err;
+    }
+  }
+
   async update(entry: FieldEntry): Promise<void> {
     await this.persist(entry);
   }

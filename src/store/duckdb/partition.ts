@@ -4,7 +4,7 @@
  * is free) and of pruning (a query opens only the days its range covers).
  *
  * Rows carry `_seq`, a per-partition sequence number: rows are appended in
- * `_seq` order, so blocks of BLOCK_ROWS consecutive `_seq` values line up
+ * `_seq` order, so blocks of `blockRows` consecutive `_seq` values line up
  * with DuckDB's row groups. Each sealed block has a bloom filter of the
  * words of its messages; the open block has none and is always scanned.
  *
@@ -35,10 +35,12 @@ import type { FieldType } from '../../core/event.js';
 import { BloomFilter } from '../bloom.js';
 import { SQL_TYPE } from './catalog.js';
 
-/** DuckDB's row group size, so that a block is one row group. */
-export const BLOCK_ROWS = 122_880;
+/** DuckDB's row group size, so that a block of the hot table is one row group. */
+export const DEFAULT_BLOCK_ROWS = 122_880;
 
 const DELETE_GRACE_MS = 10_000;
+/** Row groups within a block file: several per file let both cores decompress one block. */
+const PARQUET_ROW_GROUP = 16_384;
 
 export const DUCK_TYPE: Record<FieldType, DuckDBType> = {
   string: VARCHAR,
@@ -84,6 +86,8 @@ export class Partition {
   readonly blocks = new Map<number, Map<string, FieldType>>();
   /** Blocks sealed and indexed but still in the hot table. */
   private readonly toCompact: number[] = [];
+  /** Blocks sealed by rows of the transaction under way: compactable only once it commits. */
+  private sealedUncommitted: number[] = [];
   private readonly toDelete: { lo: bigint; hi: bigint; at: number }[] = [];
   private compacting: Promise<void> | null = null;
   readonly blockDir: string;
@@ -93,14 +97,20 @@ export class Partition {
     readonly file: string,
     private readonly conn: DuckDBConnection,
     private readonly bloomBits: number,
+    /** Rows per block: the unit of bloom filters and of compaction. */
+    readonly blockRows: number = DEFAULT_BLOCK_ROWS,
   ) {
     this.alias = `p${day}`;
     this.blockDir = file.replace(/\.duckdb$/, '');
   }
 
   async open(): Promise<void> {
-    // STORAGE_VERSION latest: zstd for text needs it, and it roughly halves what the default layout keeps on disk.
-    await this.conn.run(`ATTACH IF NOT EXISTS '${this.file.replace(/'/g, "''")}' AS ${this.alias} (STORAGE_VERSION 'latest')`);
+    // STORAGE_VERSION latest: the newer compression methods for the hot rows.
+    // Small blocks: DuckDB gives every column being appended a block of its own, and sparse wide
+    // tables (hundreds of dynamic fields) exhausted memory with the default 256 KiB blocks.
+    // The block size is fixed when a file is created; an existing file keeps its own.
+    const options = fs.existsSync(this.file) ? "STORAGE_VERSION 'latest'" : "STORAGE_VERSION 'latest', BLOCK_SIZE 16384";
+    await this.conn.run(`ATTACH IF NOT EXISTS '${this.file.replace(/'/g, "''")}' AS ${this.alias} (${options})`);
     await this.conn.run(
       `CREATE TABLE IF NOT EXISTS ${this.alias}.events (${BASE_COLUMNS.map((c) => `${c.name} ${c.sql}`).join(', ')})`,
     );
@@ -118,11 +128,11 @@ export class Partition {
     }
     await this.openBlocks();
     const max = (await this.conn.runAndReadAll(`SELECT max(_seq) FROM ${this.alias}.events`)).getRows()[0][0];
-    const afterBlocks = this.blocks.size ? (Math.max(...this.blocks.keys()) + 1) * BLOCK_ROWS : 0;
+    const afterBlocks = this.blocks.size ? (Math.max(...this.blocks.keys()) + 1) * this.blockRows : 0;
     this.nextSeq = Math.max(max === null ? 0 : Number(max) + 1, afterBlocks);
     await this.rebuildBlooms();
     // Sealed blocks a crash left in the hot table are compacted now.
-    const hot = (await this.conn.runAndReadAll(`SELECT DISTINCT _seq // ${BLOCK_ROWS} FROM ${this.alias}.events ORDER BY 1`)).getRows();
+    const hot = (await this.conn.runAndReadAll(`SELECT DISTINCT _seq // ${this.blockRows} FROM ${this.alias}.events ORDER BY 1`)).getRows();
     for (const [b] of hot) if (Number(b) <= this.lastSealedBlock && !this.blocks.has(Number(b))) this.toCompact.push(Number(b));
   }
 
@@ -150,8 +160,8 @@ export class Partition {
       }
       this.blocks.set(block, cols);
       await this.conn.run(`DELETE FROM ${this.alias}.events WHERE _seq >= ? AND _seq < ?`, [
-        BigInt(block * BLOCK_ROWS),
-        BigInt((block + 1) * BLOCK_ROWS),
+        BigInt(block * this.blockRows),
+        BigInt((block + 1) * this.blockRows),
       ]);
     }
   }
@@ -172,12 +182,12 @@ export class Partition {
           const block = this.toCompact[0];
           const file = this.blockFile(block);
           const tmp = `${file}.tmp`;
-          const lo = BigInt(block * BLOCK_ROWS);
-          const hi = BigInt((block + 1) * BLOCK_ROWS);
+          const lo = BigInt(block * this.blockRows);
+          const hi = BigInt((block + 1) * this.blockRows);
           const columns = new Map(this.dynamicColumns);
           await conn.run(
             `COPY (SELECT * FROM ${this.alias}.events WHERE _seq >= ${lo} AND _seq < ${hi} ORDER BY _seq) TO '${tmp.replace(/'/g, "''")}' ` +
-              `(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${compressionLevel}, ROW_GROUP_SIZE ${BLOCK_ROWS})`,
+              `(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${compressionLevel}, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP})`,
           );
           const fd = fs.openSync(tmp, 'r');
           fs.fsyncSync(fd);
@@ -211,7 +221,7 @@ export class Partition {
   get hotStartSeq(): number {
     let max = -1;
     for (const b of this.blocks.keys()) if (b > max) max = b;
-    return (max + 1) * BLOCK_ROWS;
+    return (max + 1) * this.blockRows;
   }
 
   /** Deletes compacted rows whose grace period is over (all of them when closing). */
@@ -228,7 +238,7 @@ export class Partition {
     const quoted = (f: string): string => `'${f.replace(/'/g, "''")}'`;
     await conn.run(
       `COPY (SELECT * FROM read_parquet(${quoted(file)}) WHERE _seq NOT IN (${matchSql}) ORDER BY _seq) TO ${quoted(tmp)} ` +
-        `(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${compressionLevel}, ROW_GROUP_SIZE ${BLOCK_ROWS})`,
+        `(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${compressionLevel}, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP})`,
       params,
     );
     const fd = fs.openSync(tmp, 'r');
@@ -238,9 +248,30 @@ export class Partition {
     syncDir(this.blockDir);
   }
 
+  /** The write transaction committed: the blocks it sealed hold all their rows and may be compacted. */
+  committed(): void {
+    this.toCompact.push(...this.sealedUncommitted);
+    this.sealedUncommitted = [];
+  }
+
+  /**
+   * The write transaction rolled back: the sequence number and the open
+   * block's bloom filter are read again from the rows that are really there.
+   */
+  async rolledBack(): Promise<void> {
+    this.discardAppender();
+    this.sealedUncommitted = [];
+    this.sealed.length = 0;
+    this.openBlock = -1;
+    this.openBloom = null;
+    const max = (await this.conn.runAndReadAll(`SELECT max(_seq) FROM ${this.alias}.events`)).getRows()[0][0];
+    this.nextSeq = Math.max(max === null ? 0 : Number(max) + 1, this.hotStartSeq);
+    await this.rebuildBlooms();
+  }
+
   /** Sealed blocks whose rows are still in the hot table. */
   hotSealedBlocks(): number[] {
-    return [...this.toCompact];
+    return [...this.toCompact, ...this.sealedUncommitted];
   }
 
   get pendingCompaction(): number {
@@ -256,14 +287,14 @@ export class Partition {
     const have = new Set(
       (await this.conn.runAndReadAll(`SELECT block FROM ${this.alias}.blooms`)).getRows().map((r) => Number(r[0])),
     );
-    const lastBlock = Math.floor((this.nextSeq - 1) / BLOCK_ROWS);
+    const lastBlock = Math.floor((this.nextSeq - 1) / this.blockRows);
     for (let block = 0; block <= lastBlock; block++) {
-      const isOpen = block === lastBlock && this.nextSeq % BLOCK_ROWS !== 0;
+      const isOpen = block === lastBlock && this.nextSeq % this.blockRows !== 0;
       if (have.has(block) && !isOpen) continue;
       const bloom = new BloomFilter(this.bloomBits);
       const reader = await this.conn.runAndReadAll(
         `SELECT message FROM ${this.alias}.events WHERE _seq >= ? AND _seq < ? AND message IS NOT NULL`,
-        [BigInt(block * BLOCK_ROWS), BigInt((block + 1) * BLOCK_ROWS)],
+        [BigInt(block * this.blockRows), BigInt((block + 1) * this.blockRows)],
       );
       for (const [message] of reader.getRows()) bloom.addWords(String(message));
       if (isOpen) {
@@ -281,6 +312,23 @@ export class Partition {
     this.closeAppender();
     await this.conn.run(`ALTER TABLE ${this.alias}.events ADD COLUMN IF NOT EXISTS ${column} ${SQL_TYPE[type]}`);
     this.dynamicColumns.set(column, type);
+  }
+
+  /** Adds several columns in one transaction. */
+  async addColumns(columns: { column: string; type: FieldType }[]): Promise<void> {
+    if (columns.length === 0) return;
+    this.closeAppender();
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      for (const { column, type } of columns) {
+        await this.conn.run(`ALTER TABLE ${this.alias}.events ADD COLUMN IF NOT EXISTS ${column} ${SQL_TYPE[type]}`);
+      }
+      await this.conn.run('COMMIT');
+    } catch (err) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    for (const { column, type } of columns) this.dynamicColumns.set(column, type);
   }
 
   /** Widens an integer column to float when a fractional number arrives. */
@@ -301,11 +349,11 @@ export class Partition {
 
   /** Records the words of a message appended with sequence number `seq`; seals the block when it fills. */
   indexMessage(seq: number, message: string | null): void {
-    const block = Math.floor(seq / BLOCK_ROWS);
+    const block = Math.floor(seq / this.blockRows);
     if (block !== this.openBlock) {
       if (this.openBloom) {
         this.sealed.push({ block: this.openBlock, bloom: this.openBloom });
-        this.toCompact.push(this.openBlock);
+        this.sealedUncommitted.push(this.openBlock);
       }
       this.openBlock = block;
       this.openBloom = new BloomFilter(this.bloomBits);
@@ -331,7 +379,7 @@ export class Partition {
   }
 
   get lastSealedBlock(): number {
-    return Math.floor(this.nextSeq / BLOCK_ROWS) - 1;
+    return Math.floor(this.nextSeq / this.blockRows) - 1;
   }
 
   /** After a failed transaction: drops rows the appender still holds, so they can never be committed later. */

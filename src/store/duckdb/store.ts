@@ -32,12 +32,13 @@ import {
   type Hit,
   type SearchRequest,
   type SearchResult,
+  type SortKey,
   type Store,
   type StoreStats,
   type TimeRange,
 } from '../store.js';
 import { Catalog, FIXED_COLUMNS, SQL_TYPE, type FieldEntry } from './catalog.js';
-import { BASE_COLUMNS, BLOCK_ROWS, Partition, dayOfMicros, dayStartMicros } from './partition.js';
+import { BASE_COLUMNS, DEFAULT_BLOCK_ROWS, Partition, dayOfMicros, dayStartMicros } from './partition.js';
 import { inferType, place } from './values.js';
 import { keySql, metricArg, metricSql } from './grouping.js';
 
@@ -51,6 +52,8 @@ export interface DuckDBStoreOptions {
   memoryLimit?: string;
   threads?: number;
   bloomBits?: number;
+  /** Rows per block (bloom filter and compaction unit); the default matches DuckDB's row groups. Small values are for tests. */
+  blockRows?: number;
   /** zstd level of compacted blocks (Parquet). */
   compressionLevel?: number;
   /** Called with errors of background work (compaction), which has no caller to reject. */
@@ -96,11 +99,11 @@ export class DuckDBStore implements Store {
       threads: String(this.opts.threads ?? 2),
       preserve_insertion_order: 'true',
       // Sealed blocks leave the hot table for Parquet files; checkpointing the hot table often only re-compresses rows about to leave.
-      wal_autocheckpoint: process.env.LOGMILL_WAL_CHECKPOINT ?? '256MB',
+      wal_autocheckpoint: '64MB',
     });
     this.writer = await this.instance.connect();
     // Timestamps are stored as UTC; time zones are applied explicitly where a query asks for one.
-    await this.writer.run("LOAD icu; SET GLOBAL TimeZone = 'UTC'");
+    await this.writer.run("LOAD icu; SET GLOBAL TimeZone = 'UTC'; SET GLOBAL parquet_metadata_cache = true");
     for (let i = 0; i < 2; i++) this.readers.push(await this.instance.connect());
     this.compactor = await this.instance.connect();
     this.catalog = new Catalog(this.writer, this.opts.maxColumns ?? 1000);
@@ -122,7 +125,7 @@ export class DuckDBStore implements Store {
   private async partition(day: number): Promise<Partition> {
     let p = this.partitions.get(day);
     if (!p) {
-      p = new Partition(day, Partition.fileFor(this.partitionDir, day), this.writer, this.opts.bloomBits ?? 20);
+      p = new Partition(day, Partition.fileFor(this.partitionDir, day), this.writer, this.opts.bloomBits ?? 20, this.opts.blockRows ?? DEFAULT_BLOCK_ROWS);
       await p.open();
       this.partitions.set(day, p);
     }
@@ -188,18 +191,24 @@ export class DuckDBStore implements Store {
 
   private async writeNow(events: LogEvent[]): Promise<void> {
     // 1. Fields seen for the first time get their type; fractional numbers widen integer fields.
+    const fresh = new Map<string, FieldType>();
     for (const ev of events) {
       for (const name in ev.fields) {
         if (FIXED_COLUMNS[name] !== undefined) continue;
         const value = ev.fields[name];
         if (value === null) continue;
-        let entry = this.catalog.get(name);
-        if (!entry) entry = await this.catalog.add(name, inferType(value));
-        else if (entry.type === 'integer' && typeof value === 'number' && !Number.isInteger(value)) {
+        const entry = this.catalog.get(name);
+        if (!entry) {
+          const type = inferType(value);
+          const seen = fresh.get(name);
+          // Within one batch, an integer field that also brings fractions starts as float.
+          if (seen === undefined || (seen === 'integer' && type === 'float')) fresh.set(name, type);
+        } else if (entry.type === 'integer' && typeof value === 'number' && !Number.isInteger(value)) {
           await this.widen(entry);
         }
       }
     }
+    await this.catalog.addAll(fresh);
     // 2. Route to daily partitions.
     const byDay = new Map<number, LogEvent[]>();
     for (const ev of events) {
@@ -216,7 +225,6 @@ export class DuckDBStore implements Store {
       await p.getAppender();
       // An explicit transaction, so that the commit (WAL write and fsync) runs off the event loop;
       // DuckDB's autocommitting appender flush would block it for the length of an fsync.
-      const seqBefore = p.nextSeq;
       await this.writer.run('BEGIN TRANSACTION');
       try {
         await this.append(p, list, dirty);
@@ -224,10 +232,10 @@ export class DuckDBStore implements Store {
         await this.writer.run('COMMIT');
       } catch (err) {
         await this.writer.run('ROLLBACK').catch(() => undefined);
-        p.nextSeq = seqBefore;
-        p.discardAppender();
+        await p.rolledBack();
         throw err;
       }
+      p.committed();
       this.compactInBackground(p);
     }
     for (const entry of dirty) await this.catalog.update(entry);
@@ -242,13 +250,15 @@ export class DuckDBStore implements Store {
   }
 
   private async ensureColumns(p: Partition, events: LogEvent[]): Promise<void> {
+    const missing = new Map<string, FieldType>();
     for (const ev of events) {
       for (const name in ev.fields) {
         if (FIXED_COLUMNS[name] !== undefined || ev.fields[name] === null) continue;
         const entry = this.catalog.get(name) as FieldEntry;
-        if (entry.column && !p.dynamicColumns.has(entry.column)) await p.addColumn(entry.column, entry.type);
+        if (entry.column && !p.dynamicColumns.has(entry.column)) missing.set(entry.column, entry.type);
       }
     }
+    await p.addColumns([...missing].map(([column, type]) => ({ column, type })));
   }
 
   private async append(p: Partition, events: LogEvent[], dirty: Set<FieldEntry>): Promise<void> {
@@ -325,7 +335,8 @@ export class DuckDBStore implements Store {
     return {
       resolve: (field) => this.columnRef(field),
       param: (value) => {
-        params.push(typeof value === 'number' && Number.isInteger(value) && Math.abs(value) > 2 ** 31 ? BigInt(value) : value);
+        // Whole numbers beyond 32 bits bind as BIGINT (exact); beyond 2^53 they are doubles already.
+        params.push(typeof value === 'number' && Number.isSafeInteger(value) && Math.abs(value) > 2 ** 31 ? BigInt(value) : value);
         return `$${params.length}`;
       },
       nowMs,
@@ -388,7 +399,7 @@ export class DuckDBStore implements Store {
       if (hotStart > 0) hotWhere += ` AND _seq >= ${hotStart}`;
       if (condition) {
         const skip = [...new Set(p.hotSealedBlocks())].filter((b) => !passes(b));
-        if (skip.length > 0) hotWhere += ` AND (_seq // ${BLOCK_ROWS}) NOT IN (${skip.join(', ')})`;
+        if (skip.length > 0) hotWhere += ` AND (_seq // ${p.blockRows}) NOT IN (${skip.join(', ')})`;
       }
       branches.push(`SELECT ${project(p.day, (c) => p.dynamicColumns.get(c))} FROM ${p.alias}.events WHERE ${hotWhere}`);
     }
@@ -466,6 +477,17 @@ export class DuckDBStore implements Store {
 
   async search(req: SearchRequest): Promise<SearchResult> {
     const nowMs = req.nowMs ?? Date.now();
+    // `filter | sort -bytes | head 10` keeps events as events: it is a search with another order.
+    if (req.query.pipes.length > 0 && req.query.pipes.every((p) => p.kind === 'sort' || p.kind === 'head')) {
+      let limit = req.limit;
+      const sort: SortKey[] = [];
+      for (const pipe of req.query.pipes) {
+        if (pipe.kind === 'head') limit = Math.min(limit, pipe.n);
+        else sort.splice(0, sort.length, ...pipe.keys.map((k) => ({ field: k.field, desc: k.desc, missing: 'last' as const })));
+      }
+      const found = await this.find({ filter: req.query.filter, range: req.range, sort: sort.length ? sort : undefined, limit, nowMs });
+      return { kind: 'hits', total: found.total.value, hits: found.hits.map(({ _sort: _s, ...hit }) => hit as Hit), cursor: null };
+    }
     const params: DuckDBValue[] = [];
     const ctx = this.context(params, nowMs);
     // Everything that names columns is compiled before the first await, against one snapshot of the catalog.
@@ -481,7 +503,8 @@ export class DuckDBStore implements Store {
       return { kind: 'table', columns: pipes.columns, rows: rows.map((r) => r.map(toJs)) };
     }
 
-    const [[total]] = await this.read(`SELECT count(*) FROM ${from} WHERE ${where}`, params);
+    // The count and the page run at once, on two connections: a needle search scans the same few blocks twice in parallel.
+    const countParams = [...params];
     let cursorSql = '';
     if (req.cursor) {
       const c = decodeCursor(req.cursor);
@@ -503,10 +526,13 @@ export class DuckDBStore implements Store {
       '_overflow',
       ...entries.map((e) => e.column as string),
     ];
-    const rows = await this.read(
-      `SELECT ${cols.join(', ')} FROM ${from} WHERE ${where}${cursorSql} ORDER BY ts DESC, _day DESC, _seq DESC LIMIT ${Math.max(0, Math.floor(req.limit))}`,
-      params,
-    );
+    const [[[total]], rows] = await Promise.all([
+      this.read(`SELECT count(*) FROM ${from} WHERE ${where}`, countParams),
+      this.read(
+        `SELECT ${cols.join(', ')} FROM ${from} WHERE ${where}${cursorSql} ORDER BY ts DESC, _day DESC, _seq DESC LIMIT ${Math.max(0, Math.floor(req.limit))}`,
+        params,
+      ),
+    ]);
     const hits = rows.map((row) => this.toHit(row, entries));
     const last = rows[rows.length - 1];
     const cursor =
@@ -533,11 +559,28 @@ export class DuckDBStore implements Store {
     if (overflow instanceof DuckDBMapValue) {
       for (const { key, value } of overflow.entries) {
         const name = String(key);
-        if (hit[name] === undefined) hit[name] = value;
-        else if (!Array.isArray(hit[name])) hit[name] = [hit[name], value];
+        const typed = this.overflowValue(name, value === null ? null : String(value));
+        if (hit[name] === undefined) hit[name] = typed;
+        else if (!Array.isArray(hit[name])) hit[name] = [hit[name], typed];
       }
     }
     return hit;
+  }
+
+  /** Overflowed values are kept as text; those that fit the field's type come back typed. */
+  private overflowValue(name: string, text: string | null): unknown {
+    if (text === null) return null;
+    const type = this.catalog.get(name)?.type;
+    if ((type === 'integer' || type === 'float') && text.trim() !== '' && Number.isFinite(Number(text))) return Number(text);
+    if (type === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+    if (text.startsWith('[') && text.endsWith(']')) {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return text;
+      }
+    }
+    return text;
   }
 
   async histogram(filter: FilterNode, range: TimeRange, intervalMicros: number, nowMs = Date.now()): Promise<HistogramBucket[]> {
@@ -633,7 +676,7 @@ export class DuckDBStore implements Store {
     if (field === '@timestamp') return 'ts';
     if (field === '_id') return ID_EXPR;
     const ref = this.columnRef(field);
-    if (!ref || (ref.column !== null && !FIXED_COLUMNS[field] && !known.has(ref.column))) return 'NULL';
+    if (!ref || (ref.column !== null && !FIXED_COLUMNS[field] && !known.has(ref.column))) return 'NULL::INTEGER';
     return valueExpr(ref, ctx);
   }
 
