@@ -398,6 +398,8 @@ export interface ItemResult {
   version?: number;
   seqNo?: number;
   error?: EsErrorCause;
+  /** The id was generated here (URL- and JSON-safe: no quoting needed). */
+  generatedId?: boolean;
 }
 
 interface DocState {
@@ -529,14 +531,6 @@ export class EsWriter {
         results[i] = { action: op.action, index: index ?? op.index ?? '', id: op.id, status: err.status, error: err.cause };
         continue;
       }
-      const fail = (status: number, cause: EsErrorCause): void => {
-        results[i] = { action: op.action, index, id: op.id, status, error: cause };
-      };
-      const ok = (status: number, result: NonNullable<ItemResult['result']>, id: string, version: number): void => {
-        results[i] = { action: op.action, index, id, status, result, version, seqNo: result === 'noop' ? this.seqNo : this.seqNo++ };
-      };
-      const conflictExtra = { index_uuid: indexUuid(this.meta, index), shard: '0', index };
-
       if (op.id === null) {
         // index or create without an id: the fast path.
         const id = ids.next();
@@ -546,9 +540,17 @@ export class EsWriter {
           continue;
         }
         fresh.push(built.event);
-        ok(201, 'created', id, 1);
+        results[i] = { action: op.action, index, id, status: 201, result: 'created', version: 1, seqNo: this.seqNo++, generatedId: true };
         continue;
       }
+
+      const fail = (status: number, cause: EsErrorCause): void => {
+        results[i] = { action: op.action, index, id: op.id, status, error: cause };
+      };
+      const ok = (status: number, result: NonNullable<ItemResult['result']>, id: string, version: number): void => {
+        results[i] = { action: op.action, index, id, status, result, version, seqNo: result === 'noop' ? this.seqNo : this.seqNo++ };
+      };
+      const conflictExtra = (): Record<string, unknown> => ({ index_uuid: indexUuid(this.meta, index), shard: '0', index });
 
       const id = op.id;
       const state = stateOf(index, id);
@@ -556,7 +558,7 @@ export class EsWriter {
         case 'index':
         case 'create': {
           if (op.action === 'create' && state.exists) {
-            fail(409, itemError('version_conflict_engine_exception', `[${id}]: version conflict, document already exists (current version [${state.version}])`, conflictExtra));
+            fail(409, itemError('version_conflict_engine_exception', `[${id}]: version conflict, document already exists (current version [${state.version}])`, conflictExtra()));
             break;
           }
           const built = documentToEvent(op.source as Record<string, unknown>, index, id, arrival);
@@ -614,7 +616,7 @@ export class EsWriter {
           }
           const upsertDoc = body.doc_as_upsert === true && doc ? doc : isObject(body.upsert) ? body.upsert : undefined;
           if (!upsertDoc) {
-            fail(404, itemError('document_missing_exception', `[${id}]: document missing`, conflictExtra));
+            fail(404, itemError('document_missing_exception', `[${id}]: document missing`, conflictExtra()));
             break;
           }
           const built = documentToEvent({ ...upsertDoc }, index, id, arrival);
@@ -744,7 +746,7 @@ function bulkAnswerText(took: number, results: ItemResult[]): string {
       parts[i] = JSON.stringify(itemObject(r));
       continue;
     }
-    parts[i] = `{"${r.action}":{"_index":${q(r.index)},"_id":${JSON.stringify(r.id)},"_version":${r.version},"result":"${r.result}","_shards":${SHARDS},"_seq_no":${r.seqNo},"_primary_term":1,"status":${r.status}}}`;
+    parts[i] = `{"${r.action}":{"_index":${q(r.index)},"_id":${r.generatedId ? `"${r.id}"` : JSON.stringify(r.id)},"_version":${r.version},"result":"${r.result}","_shards":${SHARDS},"_seq_no":${r.seqNo},"_primary_term":1,"status":${r.status}}}`;
   }
   return `{"took":${took},"errors":${errors},"items":[${parts.join(',')}]}`;
 }

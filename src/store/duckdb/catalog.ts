@@ -8,7 +8,7 @@
  * Column identifiers are generated (`f<id>`): DuckDB identifiers are
  * case-insensitive and field names are written by strangers.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import type { FieldType } from '../../core/event.js';
 
 export interface FieldEntry {
@@ -102,13 +102,44 @@ export class Catalog {
       added.push(entry);
     }
     if (added.length === 0) return;
+    // One statement for all of them: thousands of single-row statements in a transaction
+    // cost DuckDB a storage block each and exhausted its memory.
+    try {
+      await this.conn.run(
+        'INSERT INTO fields SELECT unnest($1::INTEGER[]), unnest($2::VARCHAR[]), unnest($3::VARCHAR[]), unnest($4::VARCHAR[]), unnest($5::VARCHAR[])',
+        [
+          listValue(added.map((e) => e.id)),
+          listValue(added.map((e) => e.name)),
+          listValue(added.map((e) => e.type)),
+          listValue(added.map((e) => e.column)),
+          listValue(added.map(() => '')),
+        ],
+      );
+    } catch (err) {
+      for (const e of added) this.byName.delete(e.name);
+      throw err;
+    }
+  }
+
+  /** Saves changed entries (types, conflicts) with two statements, however many there are. */
+  async updateAll(entries: FieldEntry[]): Promise<void> {
+    if (entries.length === 0) return;
     await this.conn.run('BEGIN TRANSACTION');
     try {
-      for (const e of added) await this.persist(e);
+      await this.conn.run('DELETE FROM fields WHERE id IN (SELECT unnest($1::INTEGER[]))', [listValue(entries.map((e) => e.id))]);
+      await this.conn.run(
+        'INSERT INTO fields SELECT unnest($1::INTEGER[]), unnest($2::VARCHAR[]), unnest($3::VARCHAR[]), unnest($4::VARCHAR[]), unnest($5::VARCHAR[])',
+        [
+          listValue(entries.map((e) => e.id)),
+          listValue(entries.map((e) => e.name)),
+          listValue(entries.map((e) => e.type)),
+          listValue(entries.map((e) => e.column)),
+          listValue(entries.map((e) => [...e.conflicts].join(','))),
+        ],
+      );
       await this.conn.run('COMMIT');
     } catch (err) {
       await this.conn.run('ROLLBACK').catch(() => undefined);
-      for (const e of added) this.byName.delete(e.name);
       throw err;
     }
   }

@@ -238,7 +238,7 @@ export class DuckDBStore implements Store {
       p.committed();
       this.compactInBackground(p);
     }
-    for (const entry of dirty) await this.catalog.update(entry);
+    await this.catalog.updateAll([...dirty]);
   }
 
   private async widen(entry: FieldEntry): Promise<void> {
@@ -335,8 +335,13 @@ export class DuckDBStore implements Store {
     return {
       resolve: (field) => this.columnRef(field),
       param: (value) => {
-        // Whole numbers beyond 32 bits bind as BIGINT (exact); beyond 2^53 they are doubles already.
-        params.push(typeof value === 'number' && Number.isSafeInteger(value) && Math.abs(value) > 2 ** 31 ? BigInt(value) : value);
+        if (typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value)) {
+          // The binding would read a whole number as BIGINT and fail past 2^63: send its text, cast to DOUBLE.
+          params.push(String(value));
+          return `CAST($${params.length} AS DOUBLE)`;
+        }
+        // Whole numbers beyond 32 bits bind as BIGINT, exactly.
+        params.push(typeof value === 'number' && Number.isInteger(value) && Math.abs(value) > 2 ** 31 ? BigInt(value) : value);
         return `$${params.length}`;
       },
       nowMs,

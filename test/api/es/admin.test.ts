@@ -386,3 +386,41 @@ describe('ES auth and limits', () => {
     esError(r.body);
   });
 });
+
+describe('ES aliases and Logstash-style ILM bootstrap', () => {
+  let s: EsTestServer;
+  before(async () => {
+    s = await startEs();
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  it('a date-math index created with a write alias takes writes to the alias, and searches through it', async () => {
+    const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10).replace(/-/g, '.');
+    const created = await http(s.url, 'PUT', `/${encodeURIComponent('<logstash-{now/d}-000001>')}`, { aliases: { logstash: { is_write_index: true } } });
+    assert.equal(created.status, 200, created.text);
+    const concrete = created.body.index as string;
+    assert.ok([`logstash-${day(Date.now())}-000001`, `logstash-${day(Date.now() - 60_000)}-000001`].includes(concrete), concrete);
+    assert.equal((await http(s.url, 'HEAD', '/_alias/logstash')).status, 200);
+    assert.equal((await http(s.url, 'HEAD', '/_alias/nope')).status, 404);
+    const aliases = await http(s.url, 'GET', '/_alias/logstash');
+    assert.deepEqual(aliases.body, { [concrete]: { aliases: { logstash: { is_write_index: true } } } });
+
+    const r = await http(s.url, 'POST', '/logstash/_bulk', ndjson([{ index: {} }, { message: 'via alias' }, { create: { _index: 'logstash' } }, { message: 'via alias 2' }]));
+    assert.equal(r.body.errors, false);
+    assert.equal(r.body.items[0].index._index, concrete);
+    assert.equal(await countIn(s.store, concrete), 2);
+
+    const found = await http(s.url, 'POST', '/logstash/_search', { query: { match_all: {} } });
+    assert.equal(found.status, 200, found.text);
+    assert.equal(found.body.hits.total.value, 2);
+    assert.equal(found.body.hits.hits[0]._index, concrete);
+
+    const stats = await http(s.url, 'GET', '/logstash-*/_stats');
+    assert.equal(stats.body._all.primaries.docs.count, 2);
+    assert.equal(stats.body.indices[concrete].primaries.docs.count, 2);
+    assert.equal((await http(s.url, 'POST', '/_aliases', { actions: [{ remove: { index: concrete, alias: 'logstash' } }] })).body.acknowledged, true);
+    assert.equal((await http(s.url, 'HEAD', '/_alias/logstash')).status, 404);
+  });
+});
