@@ -66,7 +66,7 @@ export const DEFAULTS: ServerConfig = {
   maxColumns: 1000,
   maxLineBytes: 1024 * 1024,
   maxBodyBytes: 64 * 1024 * 1024,
-  memoryLimit: '256MB',
+  memoryLimit: '128MB',
   logLevel: 'info',
 };
 

@@ -129,7 +129,16 @@ export async function startEsServer(listen: string, ctx: EsContext): Promise<Run
     typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : `http://${listen}`;
   return {
     address: () => url,
-    close: () => app.close(),
+    close: async () => {
+      // Requests under way finish (a bulk is answered once durable), but a connection that a client keeps
+      // open (keep-alive) once its request is done must not hold the shutdown for the keep-alive timeout.
+      const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(idle);
+      }
+    },
   };
 }
 

@@ -13,7 +13,10 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const stats = await ctx.store.stats();
     ctx.metrics.set('logmill_storage_bytes', 'Bytes on disk used by stored events', stats.bytesOnDisk);
     ctx.metrics.set('logmill_storage_partitions', 'Daily partitions on disk', stats.partitions);
-    ctx.metrics.set('logmill_process_resident_memory_bytes', 'Resident set size of the server', process.memoryUsage.rss());
+    const mem = process.memoryUsage();
+    ctx.metrics.set('logmill_process_resident_memory_bytes', 'Resident set size of the server', mem.rss);
+    ctx.metrics.set('logmill_process_heap_used_bytes', 'JavaScript heap in use', mem.heapUsed);
+    ctx.metrics.set('logmill_process_external_bytes', 'Memory held by buffers and native objects known to V8', mem.external + mem.arrayBuffers);
   });
   app.get('/metrics', async (_req, reply) => {
     return reply.type('text/plain; version=0.0.4').send(await ctx.metrics.render());

@@ -186,7 +186,8 @@ export class Partition {
           const hi = BigInt((block + 1) * this.blockRows);
           const columns = new Map(this.dynamicColumns);
           await conn.run(
-            `COPY (SELECT * FROM ${this.alias}.events WHERE _seq >= ${lo} AND _seq < ${hi} ORDER BY _seq) TO '${tmp.replace(/'/g, "''")}' ` +
+            // No ORDER BY: rows are appended in _seq order and insertion order is preserved; sorting cost ~40 MB per block.
+            `COPY (SELECT * FROM ${this.alias}.events WHERE _seq >= ${lo} AND _seq < ${hi}) TO '${tmp.replace(/'/g, "''")}' ` +
               `(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${compressionLevel}, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP})`,
           );
           const fd = fs.openSync(tmp, 'r');
@@ -237,7 +238,7 @@ export class Partition {
     const tmp = `${file}.tmp`;
     const quoted = (f: string): string => `'${f.replace(/'/g, "''")}'`;
     await conn.run(
-      `COPY (SELECT * FROM read_parquet(${quoted(file)}) WHERE _seq NOT IN (${matchSql}) ORDER BY _seq) TO ${quoted(tmp)} ` +
+      `COPY (SELECT * FROM read_parquet(${quoted(file)}) WHERE _seq NOT IN (${matchSql})) TO ${quoted(tmp)} ` +
         `(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${compressionLevel}, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP})`,
       params,
     );

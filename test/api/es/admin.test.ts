@@ -424,3 +424,33 @@ describe('ES aliases and Logstash-style ILM bootstrap', () => {
     assert.equal((await http(s.url, 'HEAD', '/_alias/logstash')).status, 404);
   });
 });
+
+describe('ES view of events stored through the native API', () => {
+  let s: EsTestServer;
+  before(async () => {
+    s = await startEs();
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  it('they appear as the index `logmill` and are never deleted through this API', async () => {
+    await s.store.write([
+      { ts: Date.now() * 1000, fields: { message: 'native one' } },
+      { ts: Date.now() * 1000, fields: { message: 'native two' } },
+    ]);
+    await http(s.url, 'POST', '/_bulk', ndjson([{ index: { _index: 'es-side' } }, { message: 'es one' }]));
+    const cat = await http(s.url, 'GET', '/_cat/indices?format=json&s=index');
+    assert.deepEqual(cat.body.map((r: any) => [r.index, r['docs.count']]), [
+      ['es-side', '1'],
+      ['logmill', '2'],
+    ]);
+    assert.equal((await http(s.url, 'HEAD', '/logmill')).status, 200);
+    assert.equal((await http(s.url, 'GET', '/_cat/count?format=json')).body[0].count, '3');
+    const del = await http(s.url, 'DELETE', '/*');
+    assert.equal(del.status, 200);
+    assert.equal(await countIn(s.store, 'es-side'), 0);
+    const left = await s.store.group({ filter: { kind: 'all' }, keys: [], metrics: [{ fn: 'count' }] });
+    assert.equal(left[0].metrics[0], 2);
+  });
+});

@@ -417,9 +417,6 @@ describe('ES _bulk', () => {
 
   it(
     'accepts a document with 50,000 fields (the store overflows what exceeds its columns)',
-    // Remove the todo once the store takes such an event: today DuckDBStore.write of one event with ~2,000+
-    // new fields fails with DuckDB "Out of Memory Error" (256MB memory limit), which this API answers as a 500.
-    { todo: 'store: one event with 50,000 fields runs DuckDB out of memory' },
     async () => {
     const wide: Record<string, unknown> = { message: 'wide one' };
     for (let i = 0; i < 50_000; i++) wide[`w${i}`] = i % 2 === 0 ? i : `s${i}`;
