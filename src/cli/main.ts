@@ -36,7 +36,7 @@ program
   .option('--max-columns <n>', 'typed columns before further fields overflow into one map column (LOGMILL_MAX_COLUMNS; default 1000)')
   .option('--max-line-bytes <n>', 'longer lines are truncated and tagged _truncated (LOGMILL_MAX_LINE_BYTES; default 1048576)')
   .option('--max-body-bytes <n>', 'largest HTTP request body (LOGMILL_MAX_BODY_BYTES; default 67108864)')
-  .option('--memory-limit <size>', "DuckDB's memory limit (LOGMILL_MEMORY_LIMIT; default 128MB)")
+  .option('--memory-limit <size>', "DuckDB's memory limit (LOGMILL_MEMORY_LIMIT; default 256MB)")
   .option('--log-level <level>', 'silent, error, warn, info or debug (LOGMILL_LOG_LEVEL; default info)')
   .action(async (flags: Record<string, string | boolean | undefined>) => {
     const config = loadConfig({

@@ -66,7 +66,7 @@ export const DEFAULTS: ServerConfig = {
   maxColumns: 1000,
   maxLineBytes: 1024 * 1024,
   maxBodyBytes: 64 * 1024 * 1024,
-  memoryLimit: '128MB',
+  memoryLimit: '256MB',
   logLevel: 'info',
 };
 

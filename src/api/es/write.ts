@@ -329,6 +329,16 @@ export function esTimestampMicros(value: unknown): number | null {
   return parseEventTime(t);
 }
 
+/** Whether a timestamp parses but falls before 1970 (or is a negative epoch). */
+function outOfRange(raw: unknown): boolean {
+  if (typeof raw === 'number') return Number.isFinite(raw) && raw < 0;
+  if (typeof raw !== 'string') return false;
+  const t = raw.trim();
+  if (/^-\d+(\.\d+)?$/.test(t)) return true;
+  const iso = parseIsoMicros(t);
+  return iso !== null && iso < 0;
+}
+
 type Built = { event: LogEvent } | { error: { status: number; cause: EsErrorCause } };
 
 /** A document → an event of `index` with `id`, or the mapper_parsing_exception Elasticsearch would answer. */
@@ -350,7 +360,9 @@ export function documentToEvent(source: Record<string, unknown>, index: string, 
         error: bad(400, 'mapper_parsing_exception', `failed to parse field [@timestamp] of type [date] in document with id '${id}'. Preview of field's value: '${preview(shown ?? '', 60)}'`, {
           caused_by: {
             type: 'illegal_argument_exception',
-            reason: `failed to parse date field [${preview(shown ?? '', 60)}] with format [strict_date_optional_time||epoch_millis]`,
+            reason: outOfRange(raw)
+              ? `date [${preview(shown ?? '', 60)}] is outside the range Logmill stores (1970-01-01 to 9999-12-31)`
+              : `failed to parse date field [${preview(shown ?? '', 60)}] with format [strict_date_optional_time||epoch_millis]`,
           },
         }),
       };

@@ -95,7 +95,7 @@ export class DuckDBStore implements Store {
     this.instance = await DuckDBInstance.create(path.join(this.opts.dir, 'catalog.duckdb'), {
       // zstd for text needs the newer storage format; it halves what DuckDB's default layout keeps on disk
       storage_compatibility_version: 'latest',
-      memory_limit: this.opts.memoryLimit ?? '128MB',
+      memory_limit: this.opts.memoryLimit ?? '256MB',
       threads: String(this.opts.threads ?? 2),
       preserve_insertion_order: 'true',
       // Sealed blocks leave the hot table for Parquet files; checkpointing the hot table often only re-compresses rows about to leave.

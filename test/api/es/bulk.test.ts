@@ -216,6 +216,8 @@ describe('ES _bulk', () => {
         { '@timestamp': { nested: true }, message: 'object time' },
         { index: {} },
         { message: 'good', timestamp: 'kept as a field' },
+        { index: {} },
+        { '@timestamp': '1960-01-01T00:00:00Z', message: 'too old' },
       ]),
     );
     assertFailure(r.body.items[0], 400, 'mapper_parsing_exception', /\[_id\] is a metadata field/);
@@ -223,6 +225,8 @@ describe('ES _bulk', () => {
     assert.equal(e.error.caused_by.type, 'illegal_argument_exception');
     assertFailure(r.body.items[2], 400, 'mapper_parsing_exception', /@timestamp/);
     assertSuccess(r.body.items[3], 'index', 'meta-doc', 201, 'created');
+    const old = assertFailure(r.body.items[4], 400, 'mapper_parsing_exception', /@timestamp/);
+    assert.match(old.error.caused_by.reason, /outside the range/);
     const hits = await storedIn(s.store, 'meta-doc');
     assert.equal(hits.length, 1);
     assert.equal(hits[0].timestamp, 'kept as a field');
