@@ -1,0 +1,230 @@
+/**
+ * npm run bench, part two: the protocol figures of the ingest and
+ * Elasticsearch issues, each beside a baseline measured in the same run.
+ *
+ * - syslog over TCP into the store, beside rsyslog receiving the same stream
+ *   over TCP into a plain file (syslog-ng, the issue's reference, conflicts
+ *   with rsyslog as a Debian package; rsyslog is the receiver installed here);
+ * - Beats v2 over TLS, acknowledged (durable), beside native HTTP NDJSON of
+ *   the same events;
+ * - Elasticsearch _bulk through the official client's bulk helper, beside
+ *   native HTTP NDJSON of the same documents;
+ * - a date_histogram + terms aggregation over everything stored.
+ *
+ * BENCH_PROTO_EVENTS (default 500,000) sets the volume.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import tls from 'node:tls';
+import { Client } from '@elastic/elasticsearch';
+import { encodeCompressed, encodeJsonFrame, encodeWindow } from '../src/ingest/beats/protocol.js';
+import { generate } from './generate.js';
+
+const N = Number(process.env.BENCH_PROTO_EVENTS ?? 500_000);
+const DIR = path.join(process.env.BENCH_DIR ?? '/tmp/logmill-bench', 'protocols');
+const rows: [string, string, string, string][] = [];
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 600_000, everyMs = 50): Promise<void> {
+  const t0 = Date.now();
+  while (!(await check())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+async function count(url: string, q: string): Promise<number> {
+  const r = await fetch(`${url}/api/v1/search?${new URLSearchParams({ q: `${q} | stats count()`, from: 'now-2d', to: 'now+1d' })}`);
+  const j = (await r.json()) as { rows: number[][] };
+  return j.rows[0][0];
+}
+
+function send(port: number, chunks: Buffer[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', async () => {
+      for (const c of chunks) if (!s.write(c)) await new Promise((r) => s.once('drain', r));
+      s.end(resolve);
+    });
+    s.on('error', reject);
+  });
+}
+
+async function main(): Promise<void> {
+  fs.rmSync(DIR, { recursive: true, force: true });
+  fs.mkdirSync(DIR, { recursive: true });
+  const end = Date.now() - 60_000;
+  const docs: string[] = [];
+  const syslogLines: string[] = [];
+  for (const g of generate(N, end - 3_600_000, end, 7)) {
+    docs.push(g.json);
+    // RFC 3164 as rsyslog forwards it: PRI, then the line's own date, host, tag and message.
+    syslogLines.push(`<38>${g.line.startsWith('Nov') || /^[A-Z][a-z]{2} /.test(g.line) ? g.line : `Nov 21 00:00:00 web ${g.line}`}`);
+  }
+  spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', `${DIR}/key.pem`, '-out', `${DIR}/cert.pem`], { stdio: 'ignore' });
+  const [http, syslog, beats, es] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const url = `http://127.0.0.1:${http}`;
+  const server: ChildProcess = spawn(
+    process.execPath,
+    ['dist/src/cli/main.js', 'server', '--data', `${DIR}/data`, '--http', `127.0.0.1:${http}`, '--syslog', `127.0.0.1:${syslog}`, '--beats', `127.0.0.1:${beats}`, '--beats-tls',
+      '--tls-cert', `${DIR}/cert.pem`, '--tls-key', `${DIR}/key.pem`, '--es', `127.0.0.1:${es}`, '--gelf', 'off', '--log-level', 'warn'],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  try {
+    await waitFor(async () => fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false), 'the server');
+
+    log(`syslog TCP: ${fmt(N)} messages over 2 connections`);
+    const half = Math.ceil(N / 2);
+    const toChunks = (lines: string[]): Buffer[] => {
+      const out: Buffer[] = [];
+      for (let i = 0; i < lines.length; i += 2000) out.push(Buffer.from(lines.slice(i, i + 2000).join('\n') + '\n'));
+      return out;
+    };
+    let t0 = performance.now();
+    await Promise.all([send(syslog, toChunks(syslogLines.slice(0, half))), send(syslog, toChunks(syslogLines.slice(half)))]);
+    await waitFor(async () => (await count(url, 'syslog.facility:4')) >= N, 'syslog events');
+    const syslogRate = N / ((performance.now() - t0) / 1000);
+    const rsyslogRate = await rsyslogBaseline(syslogLines, toChunks);
+    rows.push(['syslog over TCP into the store, msg/s', fmt(syslogRate), rsyslogRate ? `${fmt(rsyslogRate)} (rsyslog → file)` : 'rsyslog not installed', rsyslogRate ? (syslogRate / rsyslogRate).toFixed(2) : '']);
+
+    log(`native HTTP NDJSON: ${fmt(N)} events (baseline for Beats and _bulk)`);
+    t0 = performance.now();
+    const bodies: string[] = [];
+    for (let i = 0; i < N; i += 5000) bodies.push(docs.slice(i, i + 5000).map((d) => d.replace('{', '{"kind":"native",')).join('\n'));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++];
+          const r = await fetch(`${url}/api/v1/ingest`, { method: 'POST', body });
+          if (!r.ok) throw new Error(`ingest ${r.status}`);
+          await r.arrayBuffer();
+        }
+      }),
+    );
+    const nativeRate = N / ((performance.now() - t0) / 1000);
+
+    log(`Beats v2 over TLS: ${fmt(N)} events in compressed windows of 2,000`);
+    t0 = performance.now();
+    const beatsDocs = docs.map((d) => JSON.parse(d.replace('{', '{"kind":"beats",')) as Record<string, unknown>);
+    await Promise.all([0, 1].map((k) => beatsSender(beats, beatsDocs.filter((_, i) => i % 2 === k))));
+    const beatsRate = N / ((performance.now() - t0) / 1000);
+    rows.push(['Beats v2 over TLS, acknowledged events/s', fmt(beatsRate), `${fmt(nativeRate)} (native HTTP NDJSON)`, (beatsRate / nativeRate).toFixed(2)]);
+
+    log(`Elasticsearch _bulk with the official client's bulk helper: ${fmt(N)} documents`);
+    const client = new Client({ node: `http://127.0.0.1:${es}` });
+    t0 = performance.now();
+    const result = await client.helpers.bulk({
+      datasource: docs.map((d) => JSON.parse(d) as Record<string, unknown>),
+      onDocument: () => ({ create: { _index: 'logs-bench-default' } }),
+      flushBytes: 5_000_000,
+      concurrency: 4,
+    });
+    const bulkRate = result.successful / ((performance.now() - t0) / 1000);
+    if (result.failed > 0) throw new Error(`${result.failed} bulk documents failed`);
+    rows.push(['_bulk (official client bulk helper), docs/s', fmt(bulkRate), `${fmt(nativeRate)} (native HTTP NDJSON)`, (bulkRate / nativeRate).toFixed(2)]);
+
+    const aggBody = {
+      size: 0,
+      query: { range: { '@timestamp': { gte: 'now-2d' } } },
+      aggs: { t: { date_histogram: { field: '@timestamp', fixed_interval: '5m' }, aggs: { h: { terms: { field: 'host', size: 5 } } } } },
+    };
+    await client.search({ index: '*', ...aggBody });
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const a = performance.now();
+      await client.search({ index: '*', ...aggBody });
+      times.push(performance.now() - a);
+    }
+    times.sort((a, b) => a - b);
+    const total = await count(url, '*');
+    rows.push([`date_histogram + terms over ${fmt(total)} events, ms (warm, median)`, times[2].toFixed(1), '', '']);
+    await client.close();
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+  const header: [string, string, string, string] = ['measure', 'logmill', 'baseline', 'ratio'];
+  const all = [header, ...rows];
+  const w = [0, 1, 2, 3].map((i) => Math.max(...all.map((r) => r[i].length)));
+  const line = (r: string[]): string => `| ${r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ')} |`;
+  console.log(`\nLogmill protocol benchmark: ${fmt(N)} events\n`);
+  console.log(line(header));
+  console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+/** Sends events in compressed windows over TLS, one window in flight, waiting for its ACK. */
+async function beatsSender(port: number, events: Record<string, unknown>[]): Promise<void> {
+  const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+  await new Promise((r, j) => socket.once('secureConnect', r).once('error', j));
+  let acked = 0;
+  let want = 0;
+  let wake: (() => void) | null = null;
+  let buf = Buffer.alloc(0);
+  socket.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 6) {
+      acked = buf.readUInt32BE(2);
+      buf = buf.subarray(6);
+    }
+    if (acked >= want) wake?.();
+  });
+  for (let i = 0; i < events.length; i += 2000) {
+    const win = events.slice(i, i + 2000);
+    const frames = Buffer.concat(win.map((e, k) => encodeJsonFrame(k + 1, e)));
+    want = win.length;
+    acked = 0;
+    const done = new Promise<void>((r) => (wake = r));
+    socket.write(Buffer.concat([encodeWindow(2, win.length), encodeCompressed(frames, 2, 1)]));
+    await done;
+  }
+  socket.end();
+}
+
+/** rsyslog receiving the same stream over TCP into a plain file: the time until the file holds every line. */
+async function rsyslogBaseline(lines: string[], toChunks: (l: string[]) => Buffer[]): Promise<number | null> {
+  const rsyslogd = ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'].find((p) => fs.existsSync(p));
+  if (!rsyslogd) return null;
+  const port = await freePort();
+  const out = `${DIR}/rsyslog.out`;
+  fs.mkdirSync(`${DIR}/rsyslog-work`, { recursive: true });
+  fs.writeFileSync(
+    `${DIR}/rsyslog.conf`,
+    `global(workDirectory="${DIR}/rsyslog-work")\nmodule(load="imtcp")\ninput(type="imtcp" address="127.0.0.1" port="${port}")\n*.* action(type="omfile" file="${out}")\n`,
+  );
+  const proc = spawn(rsyslogd, ['-n', '-f', `${DIR}/rsyslog.conf`, '-i', `${DIR}/rsyslog.pid`], { stdio: 'ignore' });
+  try {
+    await waitFor(async () => new Promise((r) => net.connect(port, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); r(true); }).once('error', () => r(false))), 'rsyslogd', 20_000);
+    const half = Math.ceil(lines.length / 2);
+    const t0 = performance.now();
+    await Promise.all([send(port, toChunks(lines.slice(0, half))), send(port, toChunks(lines.slice(half)))]);
+    await waitFor(async () => fs.existsSync(out) && countLines(out) >= lines.length, 'rsyslog output', 600_000, 250);
+    return lines.length / ((performance.now() - t0) / 1000);
+  } finally {
+    proc.kill('SIGTERM');
+  }
+}
+
+function countLines(file: string): number {
+  const b = fs.readFileSync(file);
+  let n = 0;
+  for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
