@@ -14,11 +14,14 @@ const MAX_DEPTH = 32;
 export const INVALID_TIMESTAMP_FIELD = '_timestamp_invalid';
 
 export function eventFromText(message: string, arrivalMicros: number): LogEvent {
-  return { ts: arrivalMicros, fields: { message } };
+  const fields = Object.create(null) as Record<string, FieldValue>;
+  fields.message = message;
+  return { ts: arrivalMicros, fields };
 }
 
 export function eventFromObject(obj: Record<string, unknown>, arrivalMicros: number): LogEvent {
-  const fields: Record<string, FieldValue> = {};
+  // A null prototype: a sender's `__proto__` or `constructor` key is just a field name.
+  const fields = Object.create(null) as Record<string, FieldValue>;
   const event: LogEvent = { ts: arrivalMicros, fields };
   let sanitized = false;
   let rawTime: unknown = undefined;

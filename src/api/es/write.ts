@@ -339,7 +339,7 @@ function outOfRange(raw: unknown): boolean {
   return iso !== null && iso < 0;
 }
 
-type Built = { event: LogEvent } | { error: { status: number; cause: EsErrorCause } };
+export type Built = { event: LogEvent } | { error: { status: number; cause: EsErrorCause } };
 
 /** A document → an event of `index` with `id`, or the mapper_parsing_exception Elasticsearch would answer. */
 export function documentToEvent(source: Record<string, unknown>, index: string, id: string, arrivalMicros: number): Built {

@@ -22,8 +22,30 @@ export function compileFilter(node: FilterNode, ctx: DialectContext): string {
       return 'TRUE';
     case 'and':
       return node.children.length === 0 ? 'TRUE' : `(${node.children.map((c) => compileFilter(c, ctx)).join(' AND ')})`;
-    case 'or':
-      return node.children.length === 0 ? 'FALSE' : `(${node.children.map((c) => compileFilter(c, ctx)).join(' OR ')})`;
+    case 'or': {
+      if (node.children.length === 0) return 'FALSE';
+      // Many terms on one plain text field (`_id:(a OR b OR …)`, Elasticsearch `terms`) become one IN list.
+      const lists = new Map<string, string[]>();
+      const rest: FilterNode[] = [];
+      for (const c of node.children) {
+        const ref = c.kind === 'term' && c.field !== null ? ctx.resolve(c.field) : undefined;
+        if (c.kind === 'term' && c.field !== null && ref && ref.column && ref.type === 'string' && !ref.fullText && !ref.list && !ref.overflow) {
+          const list = lists.get(c.field) ?? [];
+          list.push(c.value.toLowerCase());
+          lists.set(c.field, list);
+        } else rest.push(c);
+      }
+      const parts = rest.map((c) => compileFilter(c, ctx));
+      for (const [field, values] of lists) {
+        const ref = ctx.resolve(field) as ColumnRef;
+        parts.push(
+          values.length === 1
+            ? definite(`lower(${ref.column}) = ${ctx.param(values[0])}`)
+            : definite(`lower(${ref.column}) IN (${values.map((v) => ctx.param(v)).join(', ')})`),
+        );
+      }
+      return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
+    }
     case 'not':
       return `(NOT ${compileFilter(node.child, ctx)})`;
     case 'exists': {

@@ -21,7 +21,9 @@ export interface FieldEntry {
 }
 
 /** Core fields with fixed columns. `tags` is a list of strings. */
-export const FIXED_COLUMNS: Record<string, { column: string; type: FieldType; list?: boolean }> = {
+// A null prototype: field names such as `toString` or `constructor` must not find inherited members.
+type FixedColumn = { column: string; type: FieldType; list?: boolean };
+export const FIXED_COLUMNS: Record<string, FixedColumn | undefined> = Object.assign(Object.create(null) as Record<string, FixedColumn | undefined>, {
   '@timestamp': { column: 'ts', type: 'timestamp' },
   message: { column: 'message', type: 'string' },
   host: { column: 'host', type: 'string' },
@@ -29,7 +31,7 @@ export const FIXED_COLUMNS: Record<string, { column: string; type: FieldType; li
   level: { column: 'level', type: 'string' },
   tags: { column: 'tags', type: 'string', list: true },
   _index: { column: '_index', type: 'string' },
-};
+} satisfies Record<string, FixedColumn>);
 
 export const SQL_TYPE: Record<FieldType, string> = {
   string: 'VARCHAR',

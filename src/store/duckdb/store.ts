@@ -508,7 +508,6 @@ export class DuckDBStore implements Store {
       return { kind: 'table', columns: pipes.columns, rows: rows.map((r) => r.map(toJs)) };
     }
 
-    // The count and the page run at once, on two connections: a needle search scans the same few blocks twice in parallel.
     const countParams = [...params];
     let cursorSql = '';
     if (req.cursor) {
@@ -531,13 +530,13 @@ export class DuckDBStore implements Store {
       '_overflow',
       ...entries.map((e) => e.column as string),
     ];
-    const [[[total]], rows] = await Promise.all([
-      this.read(`SELECT count(*) FROM ${from} WHERE ${where}`, countParams),
-      this.read(
-        `SELECT ${cols.join(', ')} FROM ${from} WHERE ${where}${cursorSql} ORDER BY ts DESC, _day DESC, _seq DESC LIMIT ${Math.max(0, Math.floor(req.limit))}`,
-        params,
-      ),
-    ]);
+    // Count first, then the page: each query sees the commits before it starts, so a page never
+    // misses events the total counted (running them at once let the page see an older snapshot).
+    const [[total]] = await this.read(`SELECT count(*) FROM ${from} WHERE ${where}`, countParams);
+    const rows = await this.read(
+      `SELECT ${cols.join(', ')} FROM ${from} WHERE ${where}${cursorSql} ORDER BY ts DESC, _day DESC, _seq DESC LIMIT ${Math.max(0, Math.floor(req.limit))}`,
+      params,
+    );
     const hits = rows.map((row) => this.toHit(row, entries));
     const last = rows[rows.length - 1];
     const cursor =
@@ -549,10 +548,9 @@ export class DuckDBStore implements Store {
 
   private toHit(row: DuckDBValue[], entries: FieldEntry[]): Hit {
     const ts = Number(row[0]);
-    const hit: Hit = {
-      _id: row[3] !== null ? String(row[3]) : `${row[1]}-${row[2]}`,
-      '@timestamp': microsToIso(ts),
-    };
+    const hit = Object.create(null) as Hit;
+    hit._id = row[3] !== null ? String(row[3]) : `${row[1]}-${row[2]}`;
+    hit['@timestamp'] = microsToIso(ts);
     if (row[4] !== null) hit._index = row[4];
     const names = ['message', 'host', 'source', 'level', 'tags'];
     for (let i = 0; i < names.length; i++) if (row[5 + i] !== null) hit[names[i]] = toJs(row[5 + i]);
