@@ -5,6 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+export { prng } from '../test/helpers/prng.js';
+import { prng } from '../test/helpers/prng.js';
 
 export interface Generated {
   /** The raw log line, as it would sit in a file. */
@@ -13,17 +15,6 @@ export interface Generated {
   json: string;
 }
 
-/** A small deterministic PRNG (mulberry32), so runs are comparable. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function sharedData(name: string): string {
   const candidates = [path.resolve('..', 'shared', 'data', name), path.resolve('/work/shared/data', name)];

@@ -11,6 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS, loadConfig, type ServerConfig } from '../../src/core/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+export { prng } from './prng.js';
+import { prng } from './prng.js';
 
 /** The repository root (this file is compiled to dist/test/helpers/server.js). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -266,17 +268,6 @@ export function run(
   });
 }
 
-/** A small seeded PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A field name written for the query language: every character a bare field name cannot hold is escaped with "\". */
 export function queryField(name: string): string {

@@ -9,18 +9,8 @@ import assert from 'node:assert/strict';
 import { QuerySyntaxError } from '../../src/query/ast.js';
 import type { FilterNode, Query } from '../../src/query/ast.js';
 import { MAX_DEPTH, MAX_QUERY_BYTES, MAX_ROW_COUNT, parseQuery } from '../../src/query/parse.js';
+import { prng } from '../helpers/prng.js';
 
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   private readonly random: () => number;

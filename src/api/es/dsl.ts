@@ -21,6 +21,7 @@
  *  - Anything that cannot be answered exactly throws UnsupportedQuery, whose
  *    reason names the part (`[fuzzy] query is not supported by Logmill`).
  */
+import { zoneOffsetMs as coreZoneOffsetMs } from '../../core/zones.js';
 import type { FieldType } from '../../core/event.js';
 import { microsToIso } from '../../core/time.js';
 import { words } from '../../core/tokens.js';
@@ -1120,13 +1121,8 @@ export function zoneOffsetMs(tz: string | undefined, utcMs: number): number {
   if (tz === undefined) return 0;
   const fixed = fixedOffsetMs(tz);
   if (fixed !== null) return fixed;
-  const parts = zoneFormat(tz).formatToParts(new Date(Math.floor(utcMs / 1000) * 1000));
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  let year = get('year');
-  if (parts.find((p) => p.type === 'era')?.value === 'BC') year = 1 - year;
-  const local = Date.UTC(year, get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  const utcSeconds = Math.floor(utcMs / 1000) * 1000;
-  return local - utcSeconds;
+  zoneFormat(tz); // refuses unknown zones with Elasticsearch's error
+  return coreZoneOffsetMs(tz, utcMs);
 }
 
 /** The instant of a wall-clock time in a zone (local milliseconds as if UTC). */

@@ -44,6 +44,8 @@ export const SQL_TYPE: Record<FieldType, string> = {
 export class Catalog {
   private readonly byName = new Map<string, FieldEntry>();
   private nextId = 1;
+  /** Grows whenever a field is added: a query that read rows under an older version may miss new columns. */
+  version = 0;
   private columnCount = 0;
 
   constructor(
@@ -78,20 +80,7 @@ export class Catalog {
     return [...this.byName.values()];
   }
 
-  /** Registers a field on first sight. Durable before any partition gets its column. */
-  async add(name: string, type: FieldType): Promise<FieldEntry> {
-    const existing = this.byName.get(name);
-    if (existing) return existing;
-    const id = this.nextId++;
-    const column = this.columnCount < this.maxColumns ? `f${id}` : null;
-    if (column) this.columnCount++;
-    const entry: FieldEntry = { id, name, type, column, conflicts: new Set() };
-    this.byName.set(name, entry);
-    await this.persist(entry);
-    return entry;
-  }
-
-  /** Registers many new fields in one transaction: an event may bring thousands. */
+  /** Registers fields on first sight, durably, before any partition gets their columns; in one statement, as an event may bring thousands. */
   async addAll(fields: Map<string, FieldType>): Promise<void> {
     const added: FieldEntry[] = [];
     for (const [name, type] of fields) {
@@ -104,6 +93,7 @@ export class Catalog {
       added.push(entry);
     }
     if (added.length === 0) return;
+    this.version++;
     // One statement for all of them: thousands of single-row statements in a transaction
     // cost DuckDB a storage block each and exhausted its memory.
     try {

@@ -308,13 +308,6 @@ export class Partition {
     await this.persistSealed();
   }
 
-  /** Adds a column for a field this partition has not seen. The appender must be reopened. */
-  async addColumn(column: string, type: FieldType): Promise<void> {
-    this.closeAppender();
-    await this.conn.run(`ALTER TABLE ${this.alias}.events ADD COLUMN IF NOT EXISTS ${column} ${SQL_TYPE[type]}`);
-    this.dynamicColumns.set(column, type);
-  }
-
   /** Adds several columns in one transaction. */
   async addColumns(columns: { column: string; type: FieldType }[]): Promise<void> {
     if (columns.length === 0) return;

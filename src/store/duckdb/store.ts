@@ -480,7 +480,32 @@ export class DuckDBStore implements Store {
     }
   }
 
-  async search(req: SearchRequest): Promise<SearchResult> {
+  /**
+   * Queries that return events run again if a write added fields while they
+   * ran: rows committed after the column snapshot could otherwise come back
+   * without their new fields.
+   */
+  private async consistent<T>(run: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const version = this.catalog.version;
+      const result = await run();
+      if (this.catalog.version === version || attempt >= 4) return result;
+    }
+  }
+
+  search(req: SearchRequest): Promise<SearchResult> {
+    return this.consistent(() => this.searchOnce(req));
+  }
+
+  find(req: FindRequest): Promise<FindResult> {
+    return this.consistent(() => this.findOnce(req));
+  }
+
+  getByIds(ids: string[], index?: string): Promise<Hit[]> {
+    return this.consistent(() => this.getByIdsOnce(ids, index));
+  }
+
+  private async searchOnce(req: SearchRequest): Promise<SearchResult> {
     const nowMs = req.nowMs ?? Date.now();
     // `filter | sort -bytes | head 10` keeps events as events: it is a search with another order.
     if (req.query.pipes.length > 0 && req.query.pipes.every((p) => p.kind === 'sort' || p.kind === 'head')) {
@@ -490,7 +515,7 @@ export class DuckDBStore implements Store {
         if (pipe.kind === 'head') limit = Math.min(limit, pipe.n);
         else sort.splice(0, sort.length, ...pipe.keys.map((k) => ({ field: k.field, desc: k.desc, missing: 'last' as const })));
       }
-      const found = await this.find({ filter: req.query.filter, range: req.range, sort: sort.length ? sort : undefined, limit, nowMs });
+      const found = await this.findOnce({ filter: req.query.filter, range: req.range, sort: sort.length ? sort : undefined, limit, nowMs });
       return { kind: 'hits', total: found.total.value, hits: found.hits.map(({ _sort: _s, ...hit }) => hit as Hit), cursor: null };
     }
     const params: DuckDBValue[] = [];
@@ -630,7 +655,7 @@ export class DuckDBStore implements Store {
     return rows.map((r) => ({ value: toJs(r[0]), count: Number(r[1]) }));
   }
 
-  async find(req: FindRequest): Promise<FindResult> {
+  private async findOnce(req: FindRequest): Promise<FindResult> {
     const nowMs = req.nowMs ?? Date.now();
     const params: DuckDBValue[] = [];
     const ctx = this.context(params, nowMs);
@@ -720,7 +745,7 @@ export class DuckDBStore implements Store {
     }));
   }
 
-  async getByIds(ids: string[], index?: string): Promise<Hit[]> {
+  private async getByIdsOnce(ids: string[], index?: string): Promise<Hit[]> {
     if (ids.length === 0) return [];
     const out: Hit[] = [];
     const wanted = new Set(ids);

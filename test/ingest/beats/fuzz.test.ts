@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { prng } from '../../helpers/prng.js';
 import {
   LumberjackDecoder,
   type LumberjackDecoderOptions,
@@ -11,17 +12,6 @@ import {
   encodeWindow,
 } from '../../../src/ingest/beats/protocol.js';
 
-/** mulberry32: small seeded PRNG, so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 0xbea75;
 const ITERATIONS = 12_000;

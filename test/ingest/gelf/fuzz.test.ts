@@ -3,18 +3,8 @@ import assert from 'node:assert/strict';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { decodeGelfPayload } from '../../../src/ingest/gelf/decode.js';
 import { GelfChunkAssembler } from '../../../src/ingest/gelf/chunks.js';
+import { prng } from '../../helpers/prng.js';
 
-/** mulberry32: small seeded PRNG, so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 0x5eed1;
 const ITERATIONS = 12_000;

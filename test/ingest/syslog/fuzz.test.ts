@@ -2,18 +2,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSyslog, parseSyslogUnguarded, type SyslogResult } from '../../../src/ingest/syslog/parse.js';
 import { SyslogFrameDecoder, type SyslogFrame } from '../../../src/ingest/syslog/framing.js';
+import { prng } from '../../helpers/prng.js';
 
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = [1, 0xc0ffee, 20260205];
 const NOW = new Date('2026-02-10T12:00:00Z');
