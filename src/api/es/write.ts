@@ -379,7 +379,7 @@ export function documentToEvent(source: Record<string, unknown>, index: string, 
 
 /** A stored hit back into an event (for updates: the current document to merge into). */
 export function hitToEvent(hit: Hit): LogEvent {
-  const fields: Record<string, FieldValue> = {};
+  const fields = Object.create(null) as Record<string, FieldValue>; // field names are data, never prototype keys
   for (const [k, v] of Object.entries(hit)) {
     if (k === '_id' || k === '_index' || k === '@timestamp' || k === '_sort') continue;
     const fv = toFieldValue(v);

@@ -158,7 +158,7 @@ function positive(v: number | undefined, dflt: number): number {
  * needs checking.
  */
 export function syslogEvent(r: SyslogResult, arrivalMicros: number): LogEvent {
-  const fields: Record<string, FieldValue> = {};
+  const fields = Object.create(null) as Record<string, FieldValue>; // field names are data, never prototype keys
   const event: LogEvent = { ts: arrivalMicros, fields };
   let sanitized = false;
   let badTime = false;
