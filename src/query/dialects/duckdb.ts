@@ -59,7 +59,8 @@ export function compileFilter(node: FilterNode, ctx: DialectContext): string {
       const field = node.field ?? 'message';
       const ref = ctx.resolve(field);
       if (!ref) return 'FALSE';
-      if (ref.fullText) return definite(fullTextMatch(ref, node.value, node.kind === 'phrase', ctx));
+      // A bare word with inner punctuation (10.0.0.1, /api/v1) is matched as the phrase of its words, as Elasticsearch does.
+      if (ref.fullText) return definite(fullTextMatch(ref, node.value, ctx));
       return definite(valueEquals(ref, node.value, ctx));
     }
     case 'wildcard': {
@@ -112,14 +113,13 @@ function castText(text: string, type: ColumnRef['type']): string {
   }
 }
 
-function fullTextMatch(ref: ColumnRef, text: string, phrase: boolean, ctx: DialectContext): string {
+function fullTextMatch(ref: ColumnRef, text: string, ctx: DialectContext): string {
   const ws = words(text);
   const column = ref.column ?? 'NULL';
   if (ws.length === 0) {
     // Only punctuation: match it literally, case-insensitively.
     return `contains(lower(${column}), ${ctx.param(text.toLowerCase())})`;
   }
-  void phrase; // a bare word with inner punctuation (10.0.0.1, /api/v1) is matched as the phrase of its words, as Elasticsearch does
   const pattern = `(?i)(?:^|${NON_WORD})${ws.map(escapeRe).join(`${NON_WORD}+`)}(?:$|${NON_WORD})`;
   const longest = ws.reduce((a, b) => (b.length > a.length ? b : a));
   return `(contains(lower(${column}), ${ctx.param(longest)}) AND regexp_matches(${column}, ${ctx.param(pattern)}))`;

@@ -4,7 +4,6 @@
  * overlapping ranges, filters) unnest, each in its own layer so that two of
  * them multiply instead of zipping.
  */
-import type { DuckDBValue } from '@duckdb/node-api';
 import type { ColumnRef, DialectContext } from '../../query/dialects/dialect.js';
 import { compileFilter, valueExpr } from '../../query/dialects/duckdb.js';
 import { QueryError, type GroupKey, type Metric } from '../store.js';
@@ -74,7 +73,7 @@ export function keySql(key: GroupKey, ctx: DialectContext): KeySql {
   }
 }
 
-export function metricSql(m: Metric, ctx: DialectContext, arg: (field: string) => string | null): string {
+export function metricSql(m: Metric, arg: (field: string) => string | null): string {
   if (m.fn === 'count') return 'count(*)';
   if (m.field === undefined) throw new QueryError(`${m.fn} needs a field`);
   const x = arg(m.field);
@@ -98,7 +97,6 @@ export function metricSql(m: Metric, ctx: DialectContext, arg: (field: string) =
       return `quantile_cont(TRY_CAST(${x} AS DOUBLE), ${p / 100})`;
     }
   }
-  void ctx;
   throw new QueryError(`unknown metric ${String(m.fn)}`);
 }
 
@@ -110,4 +108,3 @@ export function metricArg(ref: ColumnRef | undefined, ctx: DialectContext, fn: M
   return valueExpr(ref, ctx);
 }
 
-export type ParamSink = DuckDBValue[];

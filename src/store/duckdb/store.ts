@@ -719,7 +719,7 @@ export class DuckDBStore implements Store {
     const metricExprs = req.metrics.map((m, i) => {
       const arg = m.field === undefined ? null : metricArg(this.columnRef(m.field), ctx, m.fn);
       if (arg !== null) args.push(`${arg} AS m${i}`);
-      return metricSql(m, ctx, () => (arg === null ? null : `m${i}`));
+      return metricSql(m, () => (arg === null ? null : `m${i}`));
     });
     const from = await this.relation(req.range ?? ALL_TIME, req.filter, params, entries);
     // Layer 0: keys that do not unnest, and metric arguments; then one layer per unnesting key.
