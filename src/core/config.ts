@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { parseDurationMs } from './time.js';
+import { isTimeZone } from './zones.js';
 
 export interface ServerConfig {
   /** Where data lives. */
@@ -163,11 +164,7 @@ function parseBool(v: string): boolean {
 }
 
 function parseTimeZone(v: string): string {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: v });
-  } catch {
-    throw new Error(`"${v}" is not an IANA time zone such as UTC or Europe/Berlin`);
-  }
+  if (!isTimeZone(v)) throw new Error(`"${v}" is not an IANA time zone such as UTC or Europe/Berlin`);
   return v;
 }
 

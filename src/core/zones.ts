@@ -113,3 +113,21 @@ export function wallToUtc(zone: Zone, wall: number): number {
 export function zoneOffsetMs(timeZone: string, at: number): number {
   return offsetAt(getZone(timeZone), at);
 }
+
+const knownZones = new Map<string, boolean>();
+
+/** Whether Intl knows this zone name (cached: request parameters name the same zones again and again). */
+export function isTimeZone(name: string): boolean {
+  let known = knownZones.get(name);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: name });
+      known = true;
+    } catch {
+      known = false;
+    }
+    if (knownZones.size >= 1024) knownZones.clear();
+    knownZones.set(name, known);
+  }
+  return known;
+}

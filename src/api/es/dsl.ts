@@ -21,7 +21,7 @@
  *  - Anything that cannot be answered exactly throws UnsupportedQuery, whose
  *    reason names the part (`[fuzzy] query is not supported by Logmill`).
  */
-import { zoneOffsetMs as coreZoneOffsetMs } from '../../core/zones.js';
+import { isTimeZone, zoneOffsetMs as coreZoneOffsetMs } from '../../core/zones.js';
 import type { FieldType } from '../../core/event.js';
 import { microsToIso } from '../../core/time.js';
 import { words } from '../../core/tokens.js';
@@ -1071,17 +1071,11 @@ export function extractTimeRange(filter: FilterNode, nowMs: number): TimeRange |
 // ---------------------------------------------------------------------------
 
 const UTC_NAMES = new Set(['Z', 'UTC', 'GMT', 'Etc/UTC', 'Etc/GMT', 'UCT', 'Zulu', 'Universal', 'utc']);
-const zoneFormats = new Map<string, Intl.DateTimeFormat>();
-
 /** A time zone as Elasticsearch accepts it (`UTC`, `+01:00`, `-0530`, `Europe/Paris`), checked; throws otherwise. */
 export function checkTimeZone(tz: string): string {
   const t = tz.trim();
   if (UTC_NAMES.has(t) || fixedOffsetMs(t) !== null) return t;
-  try {
-    zoneFormat(t);
-  } catch {
-    throw new EsRequestError('illegal_argument_exception', `unknown time zone [${tz}]`);
-  }
+  if (!isTimeZone(t)) throw new EsRequestError('illegal_argument_exception', `unknown time zone [${tz}]`);
   return t;
 }
 
@@ -1093,35 +1087,12 @@ function fixedOffsetMs(tz: string): number | null {
   return sign * (Number(m[2]) * 3_600_000 + Number(m[3] ?? 0) * 60_000);
 }
 
-function zoneFormat(tz: string): Intl.DateTimeFormat {
-  let f = zoneFormats.get(tz);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone: tz,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-        era: 'short',
-      });
-    } catch {
-      throw new EsRequestError('illegal_argument_exception', `unknown time zone [${tz}]`);
-    }
-    zoneFormats.set(tz, f);
-  }
-  return f;
-}
-
 /** The zone's offset from UTC at an instant, in milliseconds (local = utc + offset). */
 export function zoneOffsetMs(tz: string | undefined, utcMs: number): number {
   if (tz === undefined) return 0;
   const fixed = fixedOffsetMs(tz);
   if (fixed !== null) return fixed;
-  zoneFormat(tz); // refuses unknown zones with Elasticsearch's error
+  if (!isTimeZone(tz)) throw new EsRequestError('illegal_argument_exception', `unknown time zone [${tz}]`);
   return coreZoneOffsetMs(tz, utcMs);
 }
 
