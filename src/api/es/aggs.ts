@@ -584,6 +584,9 @@ interface Bucket {
   out: Record<string, unknown>;
 }
 
+/** One parent's rendered bucket aggregation: its response object and the buckets kept for child levels. */
+type Rendered = { result: Record<string, unknown>; buckets: Bucket[]; prunedSome: boolean };
+
 /** Store metrics a metric aggregation needs. */
 function metricsOf(m: MetricSpec): Metric[] {
   switch (m.type) {
@@ -794,7 +797,7 @@ class Run {
     missingRow: GroupRow | undefined,
     universe: unknown[] | null,
     metricKids: MetricSpec[],
-  ): { result: Record<string, unknown>; buckets: Bucket[]; prunedSome: boolean } {
+  ): Rendered {
     const own = (r: GroupRow): unknown => r.keys[r.keys.length - 1];
     const count = (r: GroupRow): number => r.metrics[0] ?? 0;
     const mk = (value: unknown, r: GroupRow | undefined, out: Record<string, unknown>): Bucket => ({ value, count: r ? count(r) : 0, metrics: r ? r.metrics : null, out });
@@ -872,7 +875,7 @@ class Run {
     missingRow: GroupRow | undefined,
     universe: unknown[] | null,
     metricKids: MetricSpec[],
-  ): { result: Record<string, unknown>; buckets: Bucket[]; prunedSome: boolean } {
+  ): Rendered {
     type Cand = { value: unknown; key: unknown; count: number; metrics: (number | null)[] | null; metricOut: Record<string, unknown> };
     const cands: Cand[] = [];
     const seen = new Set<string>();
@@ -933,7 +936,7 @@ class Run {
     };
   }
 
-  private renderHistogram(b: BucketSpec, rows: GroupRow[]): { result: Record<string, unknown>; buckets: Bucket[]; prunedSome: boolean } {
+  private renderHistogram(b: BucketSpec, rows: GroupRow[]): Rendered {
     const isDate = b.type === 'date_histogram';
     const own = (r: GroupRow): number => Number(r.keys[r.keys.length - 1]);
     const present = rows.filter((r) => r.keys[r.keys.length - 1] !== null);

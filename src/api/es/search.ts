@@ -72,29 +72,20 @@ export function registerEsSearchRoutes(app: FastifyInstance, ctx: EsContext, opt
     ctx.metrics.inc('logmill_es_search_total', 'Elasticsearch-compatible searches', 1, { api: 'elasticsearch' });
     return searcher.search(indexParam(req), body, params, started);
   };
-  app.get('/_search', search);
-  app.post('/_search', search);
-  app.get('/:index/_search', search);
-  app.post('/:index/_search', search);
+  onIndexOrAll(app, '_search', search);
 
   const count = async (req: FastifyRequest): Promise<Obj> => {
     const params = req.query as Params;
     const body = readJsonBody(req.body, params);
     return searcher.count(indexParam(req), body, params);
   };
-  app.get('/_count', count);
-  app.post('/_count', count);
-  app.get('/:index/_count', count);
-  app.post('/:index/_count', count);
+  onIndexOrAll(app, '_count', count);
 
   const msearch = async (req: FastifyRequest): Promise<Obj> => {
     const params = req.query as Params;
     return searcher.msearch(indexParam(req), bodyText(req.body), params);
   };
-  app.get('/_msearch', msearch);
-  app.post('/_msearch', msearch);
-  app.get('/:index/_msearch', msearch);
-  app.post('/:index/_msearch', msearch);
+  onIndexOrAll(app, '_msearch', msearch);
 
   app.head('/:index/_doc/:id', async (req, reply) => {
     const p = req.params as { index: string; id: string };
@@ -123,10 +114,7 @@ export function registerEsSearchRoutes(app: FastifyInstance, ctx: EsContext, opt
     const params = req.query as Params;
     return searcher.mget(indexParam(req), readJsonBody(req.body, params), params);
   };
-  app.get('/_mget', mget);
-  app.post('/_mget', mget);
-  app.get('/:index/_mget', mget);
-  app.post('/:index/_mget', mget);
+  onIndexOrAll(app, '_mget', mget);
 }
 
 function indexParam(req: FastifyRequest): string | undefined {
@@ -769,4 +757,12 @@ function buildFields(hit: Hit, reqs: FieldRequest[], fields: Fields): Obj {
     } else out[name] = values;
   }
   return out;
+}
+
+/** Elasticsearch serves these over GET and POST, on every index (`/_search`) or some (`/{index}/_search`). */
+function onIndexOrAll(app: FastifyInstance, endpoint: string, handler: (req: FastifyRequest) => Promise<Obj>): void {
+  for (const path of [`/${endpoint}`, `/:index/${endpoint}`]) {
+    app.get(path, handler);
+    app.post(path, handler);
+  }
 }
