@@ -220,7 +220,7 @@ function readPem(v: string): string {
 }
 
 /** Turns frames into events for one connection or socket: per-message state kept in one place. */
-class MessageSink {
+export class MessageSink {
   events: LogEvent[] = [];
   failures = 0;
   truncated = 0;

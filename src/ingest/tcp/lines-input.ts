@@ -17,6 +17,38 @@ const MAX_CONNECTIONS = 1024;
 /** Events read but not yet written, per connection, before reading pauses. */
 const MAX_BACKLOG_EVENTS = 20_000;
 
+/** One connection's bytes to events: lines split, decoded and gathered in `events` until taken. */
+export class LinesDecoder {
+  events: LogEvent[] = [];
+  private readonly splitter: LineSplitter;
+  private readonly onLine = (line: Buffer, truncated: boolean): void => {
+    const r = decodeLine(line, 0, line.length, { maxLineBytes: Number.MAX_SAFE_INTEGER, arrivalMicros: Date.now() * 1000, mode: 'lines' });
+    if (!r.ok) return; // 'lines' mode never rejects
+    if (truncated) addTag(r.event, TAG.truncated);
+    this.events.push(r.event);
+  };
+
+  constructor(maxLineBytes: number) {
+    this.splitter = new LineSplitter(maxLineBytes);
+  }
+
+  push(chunk: Buffer): void {
+    this.splitter.push(chunk, this.onLine);
+  }
+
+  /** At end of stream: a final line without a newline still counts. */
+  end(): void {
+    this.splitter.end(this.onLine);
+  }
+
+  /** Takes the events gathered so far. */
+  take(): LogEvent[] {
+    const events = this.events;
+    this.events = [];
+    return events;
+  }
+}
+
 export async function startTcpLines(listen: string, ctx: InputContext): Promise<Input> {
   const { host, port } = splitHostPort(listen);
   const labels = { input: 'tcp' };
@@ -29,14 +61,7 @@ export async function startTcpLines(listen: string, ctx: InputContext): Promise<
     }
     sockets.add(socket);
     ctx.metrics.inc('logmill_input_connections_total', 'Connections accepted', 1, labels);
-    const splitter = new LineSplitter(ctx.maxLineBytes);
-    let batch: LogEvent[] = [];
-    const onLine = (line: Buffer, truncated: boolean): void => {
-      const r = decodeLine(line, 0, line.length, { maxLineBytes: Number.MAX_SAFE_INTEGER, arrivalMicros: Date.now() * 1000, mode: 'lines' });
-      if (!r.ok) return; // 'lines' mode never rejects
-      if (truncated) addTag(r.event, TAG.truncated);
-      batch.push(r.event);
-    };
+    const decoder = new LinesDecoder(ctx.maxLineBytes);
     // One write at a time per connection; lines read meanwhile wait in `batch` and go in the next, larger write.
     // Reading stops (TCP's window then slows the sender) only when that backlog is full.
     let writing = false;
@@ -44,9 +69,8 @@ export async function startTcpLines(listen: string, ctx: InputContext): Promise<
       if (writing) return;
       writing = true;
       try {
-        while (batch.length > 0) {
-          const events = batch;
-          batch = [];
+        while (decoder.events.length > 0) {
+          const events = decoder.take();
           if (socket.isPaused() && !ended) socket.resume();
           await ctx.write(events);
           ctx.metrics.inc('logmill_events_ingested_total', 'Events stored durably', events.length, labels);
@@ -61,15 +85,15 @@ export async function startTcpLines(listen: string, ctx: InputContext): Promise<
     let ended = false;
     socket.on('data', (chunk: Buffer) => {
       ctx.metrics.inc('logmill_ingest_bytes_total', 'Bytes received by inputs', chunk.length, labels);
-      splitter.push(chunk, onLine);
-      if (batch.length >= MAX_BACKLOG_EVENTS) socket.pause();
+      decoder.push(chunk);
+      if (decoder.events.length >= MAX_BACKLOG_EVENTS) socket.pause();
       void flush();
     });
     socket.on('end', () => {
       ended = true;
-      splitter.end(onLine);
+      decoder.end();
       const finish = async (): Promise<void> => {
-        while (writing || batch.length > 0) {
+        while (writing || decoder.events.length > 0) {
           await flush();
           if (writing) await new Promise((r) => setTimeout(r, 1));
         }
