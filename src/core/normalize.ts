@@ -13,37 +13,40 @@ const MAX_DEPTH = 32;
 /** Field that keeps an unparseable `@timestamp` as the sender wrote it. */
 export const INVALID_TIMESTAMP_FIELD = '_timestamp_invalid';
 
+/**
+ * The prototype of every event's fields: empty, frozen and itself without a
+ * prototype, so that, as with Object.create(null), a sender's `__proto__`,
+ * `constructor` or `toString` is an own field like any other and nothing is
+ * inherited. Unlike Object.create(null), which V8 keeps as a hash table
+ * (several times the memory and the garbage-collection work per event),
+ * objects made by a constructor get fast, shared layouts.
+ */
+class Fields {}
+delete (Fields.prototype as { constructor?: unknown }).constructor;
+Object.setPrototypeOf(Fields.prototype, null);
+Object.freeze(Fields.prototype);
+
+/** An empty fields object for a new event (see Fields). */
+export function newFields(): Record<string, FieldValue> {
+  return new Fields() as Record<string, FieldValue>;
+}
+
 export function eventFromText(message: string, arrivalMicros: number): LogEvent {
-  const fields = Object.create(null) as Record<string, FieldValue>;
+  const fields = newFields();
   fields.message = message;
   return { ts: arrivalMicros, fields };
 }
 
 export function eventFromObject(obj: Record<string, unknown>, arrivalMicros: number): LogEvent {
-  // A null prototype: a sender's `__proto__` or `constructor` key is just a field name.
-  const fields = Object.create(null) as Record<string, FieldValue>;
+  // No inherited names: a sender's `__proto__` or `constructor` key is just a field name.
+  const fields = newFields();
   const event: LogEvent = { ts: arrivalMicros, fields };
   let sanitized = false;
   let rawTime: unknown = undefined;
 
-  const put = (name: string, value: unknown, depth: number): void => {
-    if (value === undefined) return;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && depth < MAX_DEPTH) {
-      for (const key of Object.keys(value)) {
-        put(name === '' ? key : `${name}.${key}`, (value as Record<string, unknown>)[key], depth + 1);
-      }
-      return;
-    }
-    let field = name;
-    const clean = cleanFieldName(name);
-    if (clean !== name) {
-      sanitized = true;
-      field = clean;
-    }
-    fields[field] = toFieldValue(value);
-  };
-
-  for (const key of Object.keys(obj)) {
+  const keys = Object.keys(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     const value = obj[key];
     if (key === '@timestamp' || (key === 'timestamp' && obj['@timestamp'] === undefined)) {
       rawTime = value;
@@ -57,7 +60,7 @@ export function eventFromObject(obj: Record<string, unknown>, arrivalMicros: num
       event.index = value;
       continue;
     }
-    put(key, value, 0);
+    if (put(fields, key, value, 0)) sanitized = true;
   }
 
   if (rawTime !== undefined && rawTime !== null) {
@@ -78,6 +81,23 @@ export function eventFromObject(obj: Record<string, unknown>, arrivalMicros: num
   if (tags !== undefined && tags !== null && !Array.isArray(tags)) fields.tags = [String(tags)];
   else if (Array.isArray(tags)) fields.tags = tags.map(String);
   return event;
+}
+
+/** Stores `value` under `name`, nested objects flattened to dotted names. Returns whether a name had to be repaired. */
+function put(fields: Record<string, FieldValue>, name: string, value: unknown, depth: number): boolean {
+  if (value === undefined) return false;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && depth < MAX_DEPTH) {
+    let sanitized = false;
+    const keys = Object.keys(value);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (put(fields, name === '' ? key : `${name}.${key}`, (value as Record<string, unknown>)[key], depth + 1)) sanitized = true;
+    }
+    return sanitized;
+  }
+  const clean = cleanFieldName(name);
+  fields[clean] = toFieldValue(value);
+  return clean !== name;
 }
 
 function toFieldValue(value: unknown): FieldValue {

@@ -54,7 +54,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { splitHostPort } from '../../core/config.js';
 import { addTag, TAG, type FieldValue, type LogEvent } from '../../core/event.js';
-import { cleanFieldName, INVALID_TIMESTAMP_FIELD, MAX_FIELD_NAME_BYTES } from '../../core/normalize.js';
+import { cleanFieldName, INVALID_TIMESTAMP_FIELD, MAX_FIELD_NAME_BYTES, newFields } from '../../core/normalize.js';
 import type { Input, InputContext } from '../input.js';
 import { SyslogFrameDecoder, type SyslogFrame } from './framing.js';
 import { parseSyslog, SYSLOG_PARSE_FAILURE_TAG, type SyslogParseOptions, type SyslogResult } from './parse.js';
@@ -158,7 +158,7 @@ function positive(v: number | undefined, dflt: number): number {
  * needs checking.
  */
 export function syslogEvent(r: SyslogResult, arrivalMicros: number): LogEvent {
-  const fields = Object.create(null) as Record<string, FieldValue>; // field names are data, never prototype keys
+  const fields = newFields(); // field names are data, never prototype keys
   const event: LogEvent = { ts: arrivalMicros, fields };
   let sanitized = false;
   let badTime = false;
