@@ -92,6 +92,32 @@ export function decodeLine(buf: Buffer, start: number, end: number, opts: LineOp
   return { ok: true, event };
 }
 
+/**
+ * One line of a TCP line stream: what decodeLine gives in `lines` mode without
+ * a length limit (the splitter bounds lines), as the event itself, without the
+ * outcome and options objects. `knownUtf8`: the caller has already checked
+ * that the bytes are valid UTF-8 (for a whole chunk at once, say).
+ */
+export function lineEvent(buf: Buffer, start: number, end: number, arrivalMicros: number, knownUtf8: boolean): LogEvent {
+  const text = buf.toString('utf8', start, end);
+  let event: LogEvent;
+  if (firstNonSpace(text) === '{') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      event = eventFromText(text, arrivalMicros);
+      addTag(event, TAG.jsonParseFailure);
+      return event;
+    }
+    event = eventFromObject(parsed as Record<string, unknown>, arrivalMicros);
+  } else {
+    event = eventFromText(text, arrivalMicros);
+  }
+  if (!knownUtf8 && !isUtf8(buf.subarray(start, end))) addTag(event, '_invalidutf8');
+  return event;
+}
+
 function firstNonSpace(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s[i];

@@ -7,37 +7,63 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { isUtf8 } from 'node:buffer';
 import { addTag, TAG, type LogEvent } from '../../core/event.js';
 import { splitHostPort } from '../../core/config.js';
-import { decodeLine } from '../lines.js';
+import { decodeLine, lineEvent } from '../lines.js';
 import type { Input, InputContext } from '../input.js';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter, type OnLine } from './line-splitter.js';
 
 const MAX_CONNECTIONS = 1024;
 /** Events read but not yet written, per connection, before reading pauses. */
 const MAX_BACKLOG_EVENTS = 20_000;
 
-/** One connection's bytes to events: lines split, decoded and gathered in `events` until taken. */
+/**
+ * One connection's bytes to events: lines split, decoded and gathered in
+ * `events` until taken. UTF-8 is checked once per chunk for the lines that lie
+ * wholly within it; only lines that span chunks or are truncated (a cut may
+ * split a character) are checked on their own.
+ */
 export class LinesDecoder {
   events: LogEvent[] = [];
   private readonly splitter: LineSplitter;
-  private readonly onLine = (line: Buffer, truncated: boolean): void => {
-    const r = decodeLine(line, 0, line.length, { maxLineBytes: Number.MAX_SAFE_INTEGER, arrivalMicros: Date.now() * 1000, mode: 'lines' });
-    if (!r.ok) return; // 'lines' mode never rejects
-    if (truncated) addTag(r.event, TAG.truncated);
-    this.events.push(r.event);
+  private arrivalMicros = 0;
+  private chunk: Buffer | null = null;
+  /**
+   * The whole lines of `chunk` end at or before utf8To and are valid UTF-8 (-1: not known). Lines with
+   * `buf === chunk` all begin after any line carried over from earlier chunks, so only the end needs checking.
+   */
+  private utf8To = -1;
+  private readonly onLine: OnLine = (buf, start, end, truncated) => {
+    const event = lineEvent(buf, start, end, this.arrivalMicros, buf === this.chunk && !truncated && end <= this.utf8To);
+    if (truncated) addTag(event, TAG.truncated);
+    this.events.push(event);
   };
 
   constructor(maxLineBytes: number) {
     this.splitter = new LineSplitter(maxLineBytes);
   }
 
-  push(chunk: Buffer): void {
+  /** Decodes the lines completed by `chunk`; their events get `arrivalMicros` unless they carry their own time. */
+  push(chunk: Buffer, arrivalMicros: number = Date.now() * 1000): void {
+    this.arrivalMicros = arrivalMicros;
+    // The whole lines of the chunk lie between the end of a line begun earlier (if any) and the last LF.
+    let from = 0;
+    if (this.splitter.inLine) {
+      const nl = chunk.indexOf(10);
+      from = nl < 0 ? -1 : nl + 1;
+    }
+    const to = from < 0 ? -1 : chunk.lastIndexOf(10);
+    this.utf8To = to >= from && isUtf8(chunk.subarray(from, to)) ? to : -1;
+    this.chunk = chunk;
     this.splitter.push(chunk, this.onLine);
+    this.chunk = null;
   }
 
   /** At end of stream: a final line without a newline still counts. */
-  end(): void {
+  end(arrivalMicros: number = Date.now() * 1000): void {
+    this.arrivalMicros = arrivalMicros;
+    this.chunk = null;
     this.splitter.end(this.onLine);
   }
 
