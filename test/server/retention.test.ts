@@ -16,11 +16,17 @@ function dayName(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10).replace(/-/g, '');
 }
 
-/** Everything under partitions/ that belongs to a day: its DuckDB file, WAL, and block directory. */
+/** Every file under partitions/ that belongs to a day: its directory's segments and Parquet files. */
 function dayFiles(dir: string, day: string): string[] {
   const pdir = path.join(dir, 'partitions');
-  return fs.readdirSync(pdir).filter((f) => f === day || f.startsWith(`${day}.`));
+  return fs
+    .readdirSync(pdir)
+    .filter((f) => f === day || f.startsWith(`${day}.`))
+    .flatMap((f) => (fs.statSync(path.join(pdir, f)).isDirectory() ? fs.readdirSync(path.join(pdir, f)).map((n) => `${f}/${n}`) : [f]));
 }
+
+/** A day holds its rows in a segment, or in Parquet once converted. */
+const holdsRows = (f: string): boolean => /\.(ndjson|parquet)$/.test(f);
 
 describe('retention', () => {
   it('deletes partitions older than retentionDays from disk and from answers; keeps the rest', async () => {
@@ -42,7 +48,7 @@ describe('retention', () => {
         );
       }
       const range = { from: 'now-60d', to: 'now' };
-      for (const [, ts] of ages) assert.ok(dayFiles(s.dir, dayName(ts)).some((f) => f.endsWith('.duckdb')), `partition of ${dayName(ts)} exists`);
+      for (const [, ts] of ages) assert.ok(dayFiles(s.dir, dayName(ts)).some(holdsRows), `partition of ${dayName(ts)} exists`);
       assert.equal((await apiGet(s.url, '/api/v1/health')).body.partitions, 5);
       assert.equal(await countAll(s.url), 35);
       const oldId = (await search(s.url, 'tag:d40', range)).hits[0]._id;
@@ -53,7 +59,7 @@ describe('retention', () => {
       for (const [tag, ts] of ages) {
         const files = dayFiles(s.dir, dayName(ts));
         if (tag === 'd40' || tag === 'd31') assert.deepEqual(files, [], `${tag}: every file of ${dayName(ts)} is gone`);
-        else assert.ok(files.some((f) => f.endsWith('.duckdb')), `${tag}: ${dayName(ts)} is kept`);
+        else assert.ok(files.some(holdsRows), `${tag}: ${dayName(ts)} is kept`);
       }
       const t = await table(s.url, '* | stats count() by tag | sort tag', range);
       assert.deepEqual(t.rows, [

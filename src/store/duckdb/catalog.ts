@@ -43,6 +43,7 @@ export const SQL_TYPE: Record<FieldType, string> = {
 
 export class Catalog {
   private readonly byName = new Map<string, FieldEntry>();
+  private readonly byColumn = new Map<string, FieldEntry>();
   private nextId = 1;
   /** Grows whenever a field is added: a query that read rows under an older version may miss new columns. */
   version = 0;
@@ -68,12 +69,20 @@ export class Catalog {
       };
       this.byName.set(entry.name, entry);
       this.nextId = Math.max(this.nextId, entry.id + 1);
-      if (entry.column) this.columnCount++;
+      if (entry.column) {
+        this.columnCount++;
+        this.byColumn.set(entry.column, entry);
+      }
     }
   }
 
   get(name: string): FieldEntry | undefined {
     return this.byName.get(name);
+  }
+
+  /** The field stored in column `column` (an `f<id>` identifier). */
+  ofColumn(column: string): FieldEntry | undefined {
+    return this.byColumn.get(column);
   }
 
   all(): FieldEntry[] {
@@ -90,6 +99,7 @@ export class Catalog {
       if (column) this.columnCount++;
       const entry: FieldEntry = { id, name, type, column, conflicts: new Set() };
       this.byName.set(name, entry);
+      if (column) this.byColumn.set(column, entry);
       added.push(entry);
     }
     if (added.length === 0) return;
@@ -108,7 +118,10 @@ export class Catalog {
         ],
       );
     } catch (err) {
-      for (const e of added) this.byName.delete(e.name);
+      for (const e of added) {
+        this.byName.delete(e.name);
+        if (e.column) this.byColumn.delete(e.column);
+      }
       throw err;
     }
   }

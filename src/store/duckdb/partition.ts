@@ -1,68 +1,100 @@
 /**
- * One day of events in its own DuckDB file, attached to the store's
- * instance. A whole day is the unit of retention (delete the file, the disk
- * is free) and of pruning (a query opens only the days its range covers).
+ * One day of events in a directory of its own. A whole day is the unit of
+ * retention (delete the directory, the disk is free) and of pruning (a
+ * query opens only the days its range covers).
  *
- * Rows carry `_seq`, a per-partition sequence number: rows are appended in
- * `_seq` order, so blocks of `blockRows` consecutive `_seq` values line up
- * with DuckDB's row groups. Each sealed block has a bloom filter of the
- * words of its messages; the open block has none and is always scanned.
+ * Rows carry `_seq`, a per-day sequence number. Blocks of `blockRows`
+ * consecutive numbers are the unit of bloom filters and of the files at
+ * rest. An event goes through three forms, each a file:
  *
- * The DuckDB file is the hot, durable part: appends commit through its WAL.
- * Once a block is sealed it is compacted into its own Parquet file
- * (zstd: ~0.16 bytes per raw byte where DuckDB's own layout keeps ~0.37)
- * and its rows leave the hot table. A full-text query then reads only the
- * Parquet files whose bloom filter may match.
+ *   s<seq>.ndjson         segment: the write-ahead log. An acknowledged write
+ *                         is a line here, synced to disk. DuckDB reads it with
+ *                         its NDJSON reader while it is young.
+ *   m<lo>-<hi>.parquet    mini: a segment turned into zstd Parquet after a
+ *                         second or 16k rows, by DuckDB's threads.
+ *   b<block>.parquet      block: the minis of a sealed block merged into one
+ *                         file, beside b<block>.bloom, its bloom filter.
+ *
+ * Each step writes a new file, syncs it and renames it into place before the
+ * files it replaces are deleted, so a crash at any moment leaves each row in
+ * at least one complete file, and opening resolves the overlap by the
+ * sequence ranges in the names. Replaced files are deleted after a grace
+ * period, since a query planned just before may still read them.
+ *
+ * Nothing here holds rows in memory: the JavaScript thread only encodes lines
+ * and appends them, and DuckDB's own threads do the columnar work.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  BIGINT,
-
-  BOOLEAN,
-  DOUBLE,
-  DuckDBBlobValue,
-  LIST,
-  MAP,
-  TIMESTAMP,
-  VARCHAR,
-  type DuckDBAppender,
-  type DuckDBConnection,
-  type DuckDBType,
-  type DuckDBValue,
-} from '@duckdb/node-api';
-import type { FieldType } from '../../core/event.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { FieldType, LogEvent } from '../../core/event.js';
 import { BloomFilter } from '../bloom.js';
-import { SQL_TYPE } from './catalog.js';
 
-/** DuckDB's row group size, so that a block of the hot table is one row group. */
+/** Rows per block: DuckDB's row group size. */
 export const DEFAULT_BLOCK_ROWS = 122_880;
-
-const DELETE_GRACE_MS = 10_000;
-/** Row groups within a block file: several per file let both cores decompress one block. */
+/** A segment becomes Parquet once it holds this many rows, or once its first row is this old. */
+const SEGMENT_ROWS = 16_384;
+const SEGMENT_AGE_MS = 1_000;
+/** The open block's minis are merged once there are this many. */
+const MAX_MINIS = 8;
+const GRACE_MS = 10_000;
+/** Row groups within a Parquet file: several per file let both cores decompress one block. */
 const PARQUET_ROW_GROUP = 16_384;
 
-export const DUCK_TYPE: Record<FieldType, DuckDBType> = {
-  string: VARCHAR,
-  integer: BIGINT,
-  float: DOUBLE,
-  boolean: BOOLEAN,
-  timestamp: TIMESTAMP,
-};
-
-/** The fixed columns every partition has, in table order. */
-export const BASE_COLUMNS: { name: string; type: DuckDBType; sql: string }[] = [
-  { name: '_seq', type: BIGINT, sql: 'BIGINT NOT NULL' },
-  { name: 'ts', type: TIMESTAMP, sql: 'TIMESTAMP NOT NULL' },
-  { name: '_doc_id', type: VARCHAR, sql: 'VARCHAR' },
-  { name: '_index', type: VARCHAR, sql: 'VARCHAR' },
-  { name: 'message', type: VARCHAR, sql: 'VARCHAR' },
-  { name: 'host', type: VARCHAR, sql: 'VARCHAR' },
-  { name: 'source', type: VARCHAR, sql: 'VARCHAR' },
-  { name: 'level', type: VARCHAR, sql: 'VARCHAR' },
-  { name: 'tags', type: LIST(VARCHAR), sql: 'VARCHAR[]' },
-  { name: '_overflow', type: MAP(VARCHAR, VARCHAR), sql: 'MAP(VARCHAR, VARCHAR)' },
+/** The fixed columns of every file, in order, with their SQL types. */
+export const BASE_COLUMNS: { name: string; sql: string }[] = [
+  { name: '_seq', sql: 'BIGINT' },
+  { name: 'ts', sql: 'TIMESTAMP' },
+  { name: '_doc_id', sql: 'VARCHAR' },
+  { name: '_index', sql: 'VARCHAR' },
+  { name: 'message', sql: 'VARCHAR' },
+  { name: 'host', sql: 'VARCHAR' },
+  { name: 'source', sql: 'VARCHAR' },
+  { name: 'level', sql: 'VARCHAR' },
+  { name: 'tags', sql: 'VARCHAR[]' },
+  { name: '_overflow', sql: 'MAP(VARCHAR, VARCHAR)' },
 ];
+
+/** A Parquet file of a partition: a sealed block, or a mini of a block still filling. */
+export interface ParquetPart {
+  kind: 'block' | 'mini';
+  block: number;
+  lo: number;
+  hi: number;
+  file: string;
+  /** Dynamic columns (`f<id>`) in the file, and their types there. */
+  columns: Map<string, FieldType>;
+}
+
+/** A segment file: lines of JSON, one per row, rows `lo` up to `hi` (exclusive) durable. */
+export interface Segment {
+  block: number;
+  lo: number;
+  hi: number;
+  file: string;
+  /** Dynamic columns some line of the segment has. */
+  columns: Set<string>;
+  handle: fs.promises.FileHandle | null;
+  bytes: number;
+  openedAt: number;
+  /** The directory entry is not yet synced. */
+  fresh: boolean;
+  /** A failed write could not be undone: the file may end with part of a line. */
+  tainted: boolean;
+  /** A write to it is under way: it must not be converted yet. */
+  writing: boolean;
+}
+
+/** What a query reads of a partition, taken at one moment. */
+export interface PartitionView {
+  parquet: ParquetPart[];
+  segments: Segment[];
+  /** Rows below this sequence number are durable; a segment may hold more, being written. */
+  committed: number;
+}
+
+/** How the store turns segment files into a relation: it knows the types of the columns. */
+export type SegmentReader = (files: string[], columns: Iterable<string>, lenient: boolean) => { sql: string; types: Map<string, FieldType> };
 
 export function dayOfMicros(micros: number): number {
   const d = new Date(Math.floor(micros / 1000));
@@ -74,364 +106,519 @@ export function dayStartMicros(day: number): number {
 }
 
 export class Partition {
-  readonly alias: string;
-  /** Column name → field type of dynamic columns this partition has, in table order. */
-  readonly dynamicColumns = new Map<string, FieldType>();
   nextSeq = 0;
-  private appender: DuckDBAppender | null = null;
-  private openBlock = -1;
-  private openBloom: BloomFilter | null = null;
-  private readonly sealed: { block: number; bloom: BloomFilter }[] = [];
-  /** Compacted blocks: block number → the file's columns (dynamic ones) and their types. */
-  readonly blocks = new Map<number, Map<string, FieldType>>();
-  /** Blocks sealed and indexed but still in the hot table. */
-  private readonly toCompact: number[] = [];
-  /** Blocks sealed by rows of the transaction under way: compactable only once it commits. */
-  private sealedUncommitted: number[] = [];
-  private readonly toDelete: { lo: bigint; hi: bigint; at: number }[] = [];
-  private compacting: Promise<void> | null = null;
-  readonly blockDir: string;
+  /** Rows below this sequence number are durable. */
+  committed = 0;
+  /** Compacted blocks. */
+  readonly blocks = new Map<number, ParquetPart>();
+  private minis: ParquetPart[] = [];
+  private segments: Segment[] = [];
+  private current: Segment | null = null;
+  /** Bloom filters of blocks not yet compacted (their files hold theirs). */
+  private readonly blooms = new Map<number, BloomFilter>();
+  private readonly retired: { file: string; at: number }[] = [];
+  private lock: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly day: number,
-    readonly file: string,
-    private readonly conn: DuckDBConnection,
+    readonly dir: string,
+    private readonly readSegments: SegmentReader,
     private readonly bloomBits: number,
-    /** Rows per block: the unit of bloom filters and of compaction. */
     readonly blockRows: number = DEFAULT_BLOCK_ROWS,
-  ) {
-    this.alias = `p${day}`;
-    this.blockDir = file.replace(/\.duckdb$/, '');
+    private readonly compressionLevel = 3,
+  ) {}
+
+  static dirFor(root: string, day: number): string {
+    return path.join(root, String(day));
   }
 
-  async open(): Promise<void> {
-    // STORAGE_VERSION latest: the newer compression methods for the hot rows.
-    // Small blocks: DuckDB gives every column being appended a block of its own, and sparse wide
-    // tables (hundreds of dynamic fields) exhausted memory with the default 256 KiB blocks.
-    // The block size is fixed when a file is created; an existing file keeps its own.
-    const options = fs.existsSync(this.file) ? "STORAGE_VERSION 'latest'" : "STORAGE_VERSION 'latest', BLOCK_SIZE 16384";
-    await this.conn.run(`ATTACH IF NOT EXISTS '${this.file.replace(/'/g, "''")}' AS ${this.alias} (${options})`);
-    await this.conn.run(
-      `CREATE TABLE IF NOT EXISTS ${this.alias}.events (${BASE_COLUMNS.map((c) => `${c.name} ${c.sql}`).join(', ')})`,
-    );
-    await this.conn.run(`CREATE TABLE IF NOT EXISTS ${this.alias}.blooms (block BIGINT PRIMARY KEY, bits BLOB NOT NULL)`);
-    const cols = (
-      await this.conn.runAndReadAll(
-        `SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND table_name = 'events' ORDER BY column_index`,
-        [this.alias],
-      )
-    ).getRows();
-    for (const [name, type] of cols) {
-      const n = String(name);
-      if (!n.startsWith('f')) continue;
-      this.dynamicColumns.set(n, fieldTypeOfSql(String(type)));
-    }
-    await this.openBlocks();
-    const max = (await this.conn.runAndReadAll(`SELECT max(_seq) FROM ${this.alias}.events`)).getRows()[0][0];
-    const afterBlocks = this.blocks.size ? (Math.max(...this.blocks.keys()) + 1) * this.blockRows : 0;
-    this.nextSeq = Math.max(max === null ? 0 : Number(max) + 1, afterBlocks);
-    await this.rebuildBlooms();
-    // Sealed blocks a crash left in the hot table are compacted now.
-    const hot = (await this.conn.runAndReadAll(`SELECT DISTINCT _seq // ${this.blockRows} FROM ${this.alias}.events ORDER BY 1`)).getRows();
-    for (const [b] of hot) if (Number(b) <= this.lastSealedBlock && !this.blocks.has(Number(b))) this.toCompact.push(Number(b));
+  blockFile(block: number): string {
+    return path.join(this.dir, `b${String(block).padStart(6, '0')}.parquet`);
   }
+
+  bloomFile(block: number): string {
+    return path.join(this.dir, `b${String(block).padStart(6, '0')}.bloom`);
+  }
+
+  /** Runs `fn` alone among this partition's file changes (conversion, compaction, deletes, drop). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  // ------------------------------------------------------------ opening
 
   /**
-   * Finds compacted blocks. A block file is complete once renamed into
-   * place; its rows may still be in the hot table if the process died
-   * between the rename and the delete, so they are deleted again here.
+   * Reads the directory back: files being written when the process died
+   * (`.tmp`) are removed, files whose rows a later file holds completely are
+   * removed, and segments are cut after their last complete line.
    */
-  private async openBlocks(): Promise<void> {
-    fs.mkdirSync(this.blockDir, { recursive: true });
-    for (const name of fs.readdirSync(this.blockDir)) {
-      const full = path.join(this.blockDir, name);
+  async open(conn: DuckDBConnection): Promise<void> {
+    fs.mkdirSync(this.dir, { recursive: true });
+    const names = fs.readdirSync(this.dir).sort();
+    const minis: ParquetPart[] = [];
+    const segments: string[] = [];
+    for (const name of names) {
+      const full = path.join(this.dir, name);
       if (name.endsWith('.tmp')) {
         fs.rmSync(full, { force: true });
         continue;
       }
-      const m = /^b(\d+)\.parquet$/.exec(name);
-      if (!m) continue;
-      const block = Number(m[1]);
-      const cols = new Map<string, FieldType>();
-      const schema = (await this.conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${full.replace(/'/g, "''")}')`)).getRows();
-      for (const [n, t] of schema) {
-        const col = String(n);
-        if (/^f\d+$/.test(col)) cols.set(col, fieldTypeOfSql(String(t)));
+      let m = /^b(\d+)\.parquet$/.exec(name);
+      if (m) {
+        const block = Number(m[1]);
+        this.blocks.set(block, {
+          kind: 'block',
+          block,
+          lo: block * this.blockRows,
+          hi: (block + 1) * this.blockRows,
+          file: full,
+          columns: await parquetColumns(conn, full),
+        });
+        continue;
       }
-      this.blocks.set(block, cols);
-      await this.conn.run(`DELETE FROM ${this.alias}.events WHERE _seq >= ? AND _seq < ?`, [
-        BigInt(block * this.blockRows),
-        BigInt((block + 1) * this.blockRows),
-      ]);
+      m = /^m(\d+)-(\d+)\.parquet$/.exec(name);
+      if (m) {
+        const lo = Number(m[1]);
+        minis.push({ kind: 'mini', block: Math.floor(lo / this.blockRows), lo, hi: Number(m[2]), file: full, columns: new Map() });
+        continue;
+      }
+      m = /^s(\d+)\.ndjson$/.exec(name);
+      if (m) segments.push(full);
+    }
+    // A mini whose rows a block file or a larger mini holds is left from a merge.
+    for (const mini of minis) {
+      const covered =
+        this.blocks.has(mini.block) || minis.some((o) => o !== mini && o.lo <= mini.lo && o.hi >= mini.hi && o.hi - o.lo > mini.hi - mini.lo);
+      if (covered) fs.rmSync(mini.file, { force: true });
+      else {
+        mini.columns = await parquetColumns(conn, mini.file);
+        this.minis.push(mini);
+      }
+    }
+    this.minis.sort((a, b) => a.lo - b.lo);
+    for (const file of segments) {
+      const lo = Number(/s(\d+)\.ndjson$/.exec(file)?.[1]);
+      const block = Math.floor(lo / this.blockRows);
+      if (this.blocks.has(block) || this.minis.some((m) => m.lo <= lo && lo < m.hi)) {
+        fs.rmSync(file, { force: true });
+        continue;
+      }
+      const seg = recoverSegment(file, lo, block);
+      if (seg.hi > seg.lo) this.segments.push(seg);
+      else fs.rmSync(file, { force: true });
+    }
+    let next = 0;
+    for (const b of this.blocks.values()) next = Math.max(next, b.hi);
+    for (const m of this.minis) next = Math.max(next, m.hi);
+    for (const s of this.segments) next = Math.max(next, s.hi);
+    this.nextSeq = this.committed = next;
+    await this.rebuildBlooms(conn);
+  }
+
+  /** Blooms of blocks without a file of their own, and of block files whose bloom file is missing, from their messages. */
+  private async rebuildBlooms(conn: DuckDBConnection): Promise<void> {
+    const hot = new Set<number>([...this.minis.map((m) => m.block), ...this.segments.map((s) => s.block)]);
+    for (const block of hot) {
+      const parts: string[] = [];
+      const minis = this.minis.filter((m) => m.block === block).map((m) => quote(m.file));
+      if (minis.length) parts.push(`SELECT message FROM read_parquet([${minis.join(', ')}], union_by_name = true)`);
+      const segs = this.segments.filter((s) => s.block === block);
+      if (segs.length) parts.push(`SELECT message FROM (${this.readSegments(segs.map((s) => s.file), [], true).sql})`);
+      this.blooms.set(block, await bloomOf(conn, parts.join(' UNION ALL '), this.bloomBits));
+    }
+    for (const [block, part] of this.blocks) {
+      if (fs.existsSync(this.bloomFile(block))) continue;
+      const bloom = await bloomOf(conn, `SELECT message FROM read_parquet(${quote(part.file)})`, this.bloomBits);
+      writeDurably(this.bloomFile(block), bloom.toBytes());
     }
   }
 
-  blockFile(block: number): string {
-    return path.join(this.blockDir, `b${String(block).padStart(6, '0')}.parquet`);
+  // ------------------------------------------------------------ writing
+
+  /**
+   * Appends events durably: each becomes a line of the segment of its block,
+   * and the call returns once every line is synced. Writes are not
+   * concurrent (the store's queue runs one at a time).
+   */
+  async append(events: LogEvent[], encode: (ev: LogEvent, seq: number, columns: Set<string>) => string): Promise<void> {
+    const startSeq = this.nextSeq;
+    const writes: { seg: Segment; lines: string[]; bytesBefore: number; hi: number }[] = [];
+    let w: (typeof writes)[number] | null = null;
+    for (const ev of events) {
+      const seq = this.nextSeq++;
+      const block = Math.floor(seq / this.blockRows);
+      if (w === null || w.seg.block !== block) {
+        const seg = this.segmentFor(block, seq);
+        w = { seg, lines: [], bytesBefore: seg.bytes, hi: seq };
+        writes.push(w);
+      }
+      const message = ev.fields.message;
+      if (typeof message === 'string') this.bloomFor(block).addWords(message);
+      w.lines.push(encode(ev, seq, w.seg.columns));
+      w.hi = seq + 1;
+    }
+    for (const x of writes) x.seg.writing = true;
+    try {
+      await Promise.all(writes.map((x) => this.writeSegment(x.seg, Buffer.from(x.lines.join('\n') + '\n'))));
+    } catch (err) {
+      await this.undo(writes, startSeq);
+      throw err;
+    } finally {
+      for (const x of writes) {
+        x.seg.writing = false;
+        // A write that crossed into a new block ended its first segment before writing to it.
+        if (x.seg !== this.current) closeHandle(x.seg);
+      }
+    }
+    for (const x of writes) x.seg.hi = x.hi;
+    this.committed = this.nextSeq;
+  }
+
+  private segmentFor(block: number, seq: number): Segment {
+    if (this.current && this.current.block === block) return this.current;
+    this.rotate();
+    const seg: Segment = {
+      block,
+      lo: seq,
+      hi: seq,
+      file: path.join(this.dir, `s${seq}.ndjson`),
+      columns: new Set(),
+      handle: null,
+      bytes: 0,
+      openedAt: Date.now(),
+      fresh: true,
+      tainted: false,
+      writing: false,
+    };
+    this.segments.push(seg);
+    this.current = seg;
+    return seg;
+  }
+
+  private async writeSegment(seg: Segment, buf: Buffer): Promise<void> {
+    seg.handle ??= await fs.promises.open(seg.file, 'a');
+    let off = 0;
+    while (off < buf.length) off += (await seg.handle.write(buf, off, buf.length - off)).bytesWritten;
+    await seg.handle.datasync();
+    if (seg.fresh) {
+      await syncDirAsync(this.dir);
+      seg.fresh = false;
+    }
+    seg.bytes += buf.length;
+  }
+
+  /** A write failed: its segments are cut back to what was durable before it, and the next write starts a new segment. */
+  private async undo(writes: { seg: Segment; bytesBefore: number }[], startSeq: number): Promise<void> {
+    let clean = true;
+    for (const { seg, bytesBefore } of writes) {
+      try {
+        await fs.promises.truncate(seg.file, bytesBefore);
+        seg.bytes = bytesBefore;
+      } catch {
+        seg.tainted = true;
+        clean = false;
+      }
+    }
+    // Sequence numbers are reused only if no line of the failed write can remain.
+    if (clean) this.nextSeq = startSeq;
+    this.rotate();
+  }
+
+  /** Ends the current segment: the next write opens a new one. */
+  private rotate(): void {
+    const seg = this.current;
+    if (!seg) return;
+    this.current = null;
+    if (!seg.writing) closeHandle(seg);
+  }
+
+  private bloomFor(block: number): BloomFilter {
+    let bloom = this.blooms.get(block);
+    if (!bloom) this.blooms.set(block, (bloom = new BloomFilter(this.bloomBits)));
+    return bloom;
+  }
+
+  // ------------------------------------------------------------ reading
+
+  view(): PartitionView {
+    return {
+      parquet: [...this.blocks.values(), ...this.minis],
+      segments: this.segments.filter((s) => s.hi > s.lo),
+      committed: this.committed,
+    };
+  }
+
+  /** The bloom filter of a block not yet compacted; compacted blocks have theirs in `bloomFile`. */
+  memoryBloom(block: number): BloomFilter | undefined {
+    return this.blooms.get(block);
+  }
+
+  // ------------------------------------------------------------ background work
+
+  /**
+   * Turns old enough segments into Parquet, merges minis, compacts sealed
+   * blocks and deletes replaced files. With `force`, every segment is
+   * converted and every replaced file deleted (closing, or before deletes).
+   * Callers hold `exclusive`.
+   */
+  async maintain(conn: DuckDBConnection, force: boolean): Promise<void> {
+    const cur = this.current;
+    if (cur && !cur.writing) {
+      const rows = cur.hi - cur.lo;
+      if (force ? rows > 0 : rows >= SEGMENT_ROWS || (rows > 0 && Date.now() - cur.openedAt >= SEGMENT_AGE_MS)) this.rotate();
+    }
+    // Closed segments, one mini per block.
+    const closed = this.segments.filter((s) => s !== this.current && !s.writing);
+    for (const block of new Set(closed.map((s) => s.block))) {
+      await this.convert(conn, closed.filter((s) => s.block === block));
+    }
+    // Sealed blocks: no row can be added to them any more.
+    const openBlock = Math.floor(this.nextSeq / this.blockRows);
+    for (const block of new Set(this.minis.map((m) => m.block))) {
+      if (this.segments.some((s) => s.block === block)) continue;
+      const minis = this.minis.filter((m) => m.block === block);
+      if (block < openBlock) await this.compactBlock(conn, block, minis);
+      else if (minis.length > MAX_MINIS) await this.merge(conn, minis, this.miniFile(minis[0].lo, minis[minis.length - 1].hi), 'mini');
+    }
+    this.deleteRetired(force);
+  }
+
+  private miniFile(lo: number, hi: number): string {
+    return path.join(this.dir, `m${lo}-${hi}.parquet`);
+  }
+
+  /** Segments of one block into one mini. */
+  private async convert(conn: DuckDBConnection, segs: Segment[]): Promise<void> {
+    const live = segs.filter((s) => s.hi > s.lo);
+    if (live.length > 0) {
+      const lo = live[0].lo;
+      const hi = Math.max(...live.map((s) => s.hi));
+      const columns = new Set<string>();
+      for (const s of live) for (const c of s.columns) columns.add(c);
+      const lenient = live.some((s) => s.tainted);
+      const { sql, types } = this.readSegments(live.map((s) => s.file), columns, lenient);
+      const file = this.miniFile(lo, hi);
+      await this.copyToParquet(conn, `SELECT * FROM (${sql}) WHERE _seq IS NOT NULL AND _seq < ${hi}`, [], file);
+      this.minis.push({ kind: 'mini', block: live[0].block, lo, hi, file, columns: types });
+      this.minis.sort((a, b) => a.lo - b.lo);
+    }
+    this.segments = this.segments.filter((s) => !segs.includes(s));
+    for (const s of segs) this.retire(s.file);
+  }
+
+  /** Minis into one file: a larger mini, or the block's file. */
+  private async merge(conn: DuckDBConnection, minis: ParquetPart[], file: string, kind: 'mini' | 'block'): Promise<ParquetPart> {
+    const list = minis.map((m) => quote(m.file)).join(', ');
+    // No ORDER BY: the files are read in sequence order and DuckDB keeps insertion order.
+    await this.copyToParquet(conn, `SELECT * FROM read_parquet([${list}], union_by_name = true)`, [], file);
+    const columns = new Map<string, FieldType>();
+    for (const m of minis) for (const [c, t] of m.columns) if (!columns.has(c) || t === 'float') columns.set(c, t);
+    const block = minis[0].block;
+    const part: ParquetPart =
+      kind === 'block'
+        ? { kind, block, lo: block * this.blockRows, hi: (block + 1) * this.blockRows, file, columns }
+        : { kind, block, lo: minis[0].lo, hi: minis[minis.length - 1].hi, file, columns };
+    this.minis = this.minis.filter((m) => !minis.includes(m));
+    if (kind === 'mini') {
+      this.minis.push(part);
+      this.minis.sort((a, b) => a.lo - b.lo);
+    }
+    for (const m of minis) this.retire(m.file);
+    return part;
+  }
+
+  /** A sealed block's minis into its file; its bloom filter is written first, so a block file always has one. */
+  private async compactBlock(conn: DuckDBConnection, block: number, minis: ParquetPart[]): Promise<void> {
+    const bloom = this.blooms.get(block) ?? (await bloomOf(conn, `SELECT message FROM read_parquet([${minis.map((m) => quote(m.file)).join(', ')}], union_by_name = true)`, this.bloomBits));
+    await writeDurablyAsync(this.bloomFile(block), bloom.toBytes());
+    const file = this.blockFile(block);
+    let part: ParquetPart;
+    if (minis.length === 1) {
+      // One mini already is the block: renamed, not rewritten. The mini is gone at once, but a query
+      // that planned to read it under its old name still finds it through the link kept until the grace ends.
+      fs.linkSync(minis[0].file, file);
+      syncDir(this.dir);
+      part = { ...minis[0], kind: 'block', file, lo: block * this.blockRows, hi: (block + 1) * this.blockRows };
+      this.minis = this.minis.filter((m) => m !== minis[0]);
+      this.retire(minis[0].file);
+    } else {
+      part = await this.merge(conn, minis, file, 'block');
+    }
+    this.blocks.set(block, part);
+    this.blooms.delete(block);
+  }
+
+  /** Rewrites a Parquet file without the rows `matchSql` selects (by `_seq`), atomically by rename. */
+  async rewrite(conn: DuckDBConnection, part: ParquetPart, matchSql: string, params: import('@duckdb/node-api').DuckDBValue[]): Promise<void> {
+    await this.copyToParquet(conn, `SELECT * FROM read_parquet(${quote(part.file)}) WHERE _seq NOT IN (${matchSql})`, params, part.file);
   }
 
   /**
-   * Moves sealed blocks from the hot table into Parquet files, on its own
-   * connection so that appends go on meanwhile. Runs one at a time.
+   * Every segment into Parquet, now, but those being written (there are none
+   * when the store's write queue calls this). Callers hold `exclusive`.
    */
-  compact(conn: DuckDBConnection, compressionLevel: number): Promise<void> {
-    if (this.compacting || this.toCompact.length === 0) return this.compacting ?? Promise.resolve();
-    this.compacting = (async () => {
-      try {
-        while (this.toCompact.length > 0) {
-          const block = this.toCompact[0];
-          const file = this.blockFile(block);
-          const tmp = `${file}.tmp`;
-          const lo = BigInt(block * this.blockRows);
-          const hi = BigInt((block + 1) * this.blockRows);
-          const columns = new Map(this.dynamicColumns);
-          await conn.run(
-            // No ORDER BY: rows are appended in _seq order and insertion order is preserved; sorting cost ~40 MB per block.
-            `COPY (SELECT * FROM ${this.alias}.events WHERE _seq >= ${lo} AND _seq < ${hi}) TO '${tmp.replace(/'/g, "''")}' ` +
-              `(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${compressionLevel}, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP})`,
-          );
-          const fd = fs.openSync(tmp, 'r');
-          fs.fsyncSync(fd);
-          fs.closeSync(fd);
-          fs.renameSync(tmp, file);
-          syncDir(this.blockDir);
-          this.blocks.set(block, columns);
-          this.toCompact.shift();
-          // The rows leave the hot table a little later: a query planned just before this moment
-          // may still read them there, while queries planned after read the file (see hotStartSeq).
-          this.toDelete.push({ lo, hi, at: Date.now() + DELETE_GRACE_MS });
-          await this.deleteCompacted(conn, false);
-        }
-        await this.deleteCompacted(conn, false);
-      } finally {
-        this.compacting = null;
-      }
-    })();
-    return this.compacting;
-  }
-
-  private async deleteCompacted(conn: DuckDBConnection, all: boolean): Promise<void> {
-    while (this.toDelete.length > 0 && (all || this.toDelete[0].at <= Date.now())) {
-      const { lo, hi } = this.toDelete[0];
-      await conn.run(`DELETE FROM ${this.alias}.events WHERE _seq >= ${lo} AND _seq < ${hi}`);
-      this.toDelete.shift();
+  async flushSegments(conn: DuckDBConnection): Promise<void> {
+    this.rotate();
+    const idle = this.segments.filter((s) => !s.writing);
+    for (const block of new Set(idle.map((s) => s.block))) {
+      await this.convert(conn, idle.filter((s) => s.block === block));
     }
   }
 
-  /** Hot rows below this sequence number belong to compacted blocks and are read from their files. */
-  get hotStartSeq(): number {
-    let max = -1;
-    for (const b of this.blocks.keys()) if (b > max) max = b;
-    return (max + 1) * this.blockRows;
-  }
-
-  /** Deletes compacted rows whose grace period is over (all of them when closing). */
-  async purge(conn: DuckDBConnection, all: boolean): Promise<void> {
-    await this.compacting;
-    await this.deleteCompacted(conn, all);
-  }
-
-  /** Rewrites a compacted block without the rows `matchSql` selects (by `_seq`), atomically by rename. */
-  async rewriteBlock(conn: DuckDBConnection, block: number, matchSql: string, params: DuckDBValue[], compressionLevel: number): Promise<void> {
-    await this.compacting;
-    const file = this.blockFile(block);
+  private async copyToParquet(conn: DuckDBConnection, select: string, params: import('@duckdb/node-api').DuckDBValue[], file: string): Promise<void> {
     const tmp = `${file}.tmp`;
-    const quoted = (f: string): string => `'${f.replace(/'/g, "''")}'`;
     await conn.run(
-      `COPY (SELECT * FROM read_parquet(${quoted(file)}) WHERE _seq NOT IN (${matchSql})) TO ${quoted(tmp)} ` +
-        `(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${compressionLevel}, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP})`,
+      `COPY (${select}) TO ${quote(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${this.compressionLevel}, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP})`,
       params,
     );
-    const fd = fs.openSync(tmp, 'r');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, file);
-    syncDir(this.blockDir);
-  }
-
-  /** The write transaction committed: the blocks it sealed hold all their rows and may be compacted. */
-  committed(): void {
-    this.toCompact.push(...this.sealedUncommitted);
-    this.sealedUncommitted = [];
-  }
-
-  /**
-   * The write transaction rolled back: the sequence number and the open
-   * block's bloom filter are read again from the rows that are really there.
-   */
-  async rolledBack(): Promise<void> {
-    this.discardAppender();
-    this.sealedUncommitted = [];
-    this.sealed.length = 0;
-    this.openBlock = -1;
-    this.openBloom = null;
-    const max = (await this.conn.runAndReadAll(`SELECT max(_seq) FROM ${this.alias}.events`)).getRows()[0][0];
-    this.nextSeq = Math.max(max === null ? 0 : Number(max) + 1, this.hotStartSeq);
-    await this.rebuildBlooms();
-  }
-
-  /** Sealed blocks whose rows are still in the hot table. */
-  hotSealedBlocks(): number[] {
-    return [...this.toCompact, ...this.sealedUncommitted];
-  }
-
-  get pendingCompaction(): number {
-    return this.toCompact.length;
-  }
-
-  /**
-   * After a crash, sealed blocks may lack their bloom filter (it is written
-   * after the rows), and the open block's filter was only in memory: both
-   * are rebuilt from the rows, which are the truth.
-   */
-  private async rebuildBlooms(): Promise<void> {
-    const have = new Set(
-      (await this.conn.runAndReadAll(`SELECT block FROM ${this.alias}.blooms`)).getRows().map((r) => Number(r[0])),
-    );
-    const lastBlock = Math.floor((this.nextSeq - 1) / this.blockRows);
-    for (let block = 0; block <= lastBlock; block++) {
-      const isOpen = block === lastBlock && this.nextSeq % this.blockRows !== 0;
-      if (have.has(block) && !isOpen) continue;
-      const bloom = new BloomFilter(this.bloomBits);
-      const reader = await this.conn.runAndReadAll(
-        `SELECT message FROM ${this.alias}.events WHERE _seq >= ? AND _seq < ? AND message IS NOT NULL`,
-        [BigInt(block * this.blockRows), BigInt((block + 1) * this.blockRows)],
-      );
-      for (const [message] of reader.getRows()) bloom.addWords(String(message));
-      if (isOpen) {
-        this.openBlock = block;
-        this.openBloom = bloom;
-      } else {
-        this.sealed.push({ block, bloom });
-      }
-    }
-    await this.persistSealed();
-  }
-
-  /** Adds several columns in one transaction. */
-  async addColumns(columns: { column: string; type: FieldType }[]): Promise<void> {
-    if (columns.length === 0) return;
-    this.closeAppender();
-    await this.conn.run('BEGIN TRANSACTION');
+    const fd = await fs.promises.open(tmp, 'r');
     try {
-      for (const { column, type } of columns) {
-        await this.conn.run(`ALTER TABLE ${this.alias}.events ADD COLUMN IF NOT EXISTS ${column} ${SQL_TYPE[type]}`);
-      }
-      await this.conn.run('COMMIT');
-    } catch (err) {
-      await this.conn.run('ROLLBACK').catch(() => undefined);
-      throw err;
+      await fd.sync();
+    } finally {
+      await fd.close();
     }
-    for (const { column, type } of columns) this.dynamicColumns.set(column, type);
+    await fs.promises.rename(tmp, file);
+    await syncDirAsync(this.dir);
   }
 
-  /** Widens an integer column to float when a fractional number arrives. */
-  async widenColumn(column: string): Promise<void> {
-    this.closeAppender();
-    await this.conn.run(`ALTER TABLE ${this.alias}.events ALTER ${column} TYPE DOUBLE`);
-    this.dynamicColumns.set(column, 'float');
+  private retire(file: string): void {
+    this.retired.push({ file, at: Date.now() + GRACE_MS });
   }
 
-  columnTypes(): DuckDBType[] {
-    return [...BASE_COLUMNS.map((c) => c.type), ...[...this.dynamicColumns.values()].map((t) => DUCK_TYPE[t])];
-  }
-
-  async getAppender(): Promise<DuckDBAppender> {
-    if (!this.appender) this.appender = await this.conn.createAppender('events', 'main', this.alias);
-    return this.appender;
-  }
-
-  /** Records the words of a message appended with sequence number `seq`; seals the block when it fills. */
-  indexMessage(seq: number, message: string | null): void {
-    const block = Math.floor(seq / this.blockRows);
-    if (block !== this.openBlock) {
-      if (this.openBloom) {
-        this.sealed.push({ block: this.openBlock, bloom: this.openBloom });
-        this.sealedUncommitted.push(this.openBlock);
-      }
-      this.openBlock = block;
-      this.openBloom = new BloomFilter(this.bloomBits);
-    }
-    if (message !== null) (this.openBloom as BloomFilter).addWords(message);
-  }
-
-  /** Commits appended rows (DuckDB writes and syncs its WAL), then stores the filters of blocks sealed meanwhile. */
-  async flush(): Promise<void> {
-    this.appender?.flushSync();
-    await this.persistSealed();
-  }
-
-  private async persistSealed(): Promise<void> {
-    while (this.sealed.length > 0) {
-      const { block, bloom } = this.sealed[0];
-      await this.conn.run(`INSERT OR REPLACE INTO ${this.alias}.blooms VALUES (?, ?)`, [
-        BigInt(block),
-        new DuckDBBlobValue(new Uint8Array(bloom.toBytes())),
-      ]);
-      this.sealed.shift();
+  private deleteRetired(all: boolean): void {
+    const now = Date.now();
+    while (this.retired.length > 0 && (all || this.retired[0].at <= now)) {
+      fs.rmSync((this.retired.shift() as { file: string }).file, { force: true });
     }
   }
 
-  get lastSealedBlock(): number {
-    return Math.floor(this.nextSeq / this.blockRows) - 1;
+  get pendingWork(): boolean {
+    return this.segments.length > 0 || this.retired.length > 0 || this.minis.some((m) => m.block < Math.floor(this.nextSeq / this.blockRows));
   }
 
-  /** After a failed transaction: drops rows the appender still holds, so they can never be committed later. */
-  discardAppender(): void {
-    if (!this.appender) return;
-    try {
-      this.appender.clear();
-      this.appender.closeSync();
-    } catch {
-      // the appender is unusable either way; a new one is made on the next write
-    }
-    this.appender = null;
+  /** Converts what is left and closes the segment file. Callers hold `exclusive`. */
+  async close(conn: DuckDBConnection): Promise<void> {
+    await this.maintain(conn, true);
+    this.rotate();
   }
 
-  closeAppender(): void {
-    if (this.appender) {
-      this.appender.flushSync();
-      this.appender.closeSync();
-      this.appender = null;
-    }
-  }
-
-  async checkpoint(): Promise<void> {
-    this.closeAppender();
-    await this.conn.run(`CHECKPOINT ${this.alias}`);
-  }
-
-  async detach(): Promise<void> {
-    await this.compacting;
-    this.closeAppender();
-    await this.conn.run(`DETACH ${this.alias}`);
-  }
-
-  /** Detaches and deletes every file of this day. */
-  async drop(): Promise<void> {
-    await this.detach();
-    fs.rmSync(this.file, { force: true });
-    fs.rmSync(`${this.file}.wal`, { force: true });
-    fs.rmSync(this.blockDir, { recursive: true, force: true });
+  /** Deletes every file of this day. Callers hold `exclusive`. */
+  drop(): void {
+    this.rotate();
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   sizeOnDisk(): number {
     let total = 0;
-    for (const f of [this.file, `${this.file}.wal`, ...[...this.blocks.keys()].map((b) => this.blockFile(b))]) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      return 0;
+    }
+    for (const name of names) {
       try {
-        total += fs.statSync(f).size;
+        total += fs.statSync(path.join(this.dir, name)).size;
       } catch {
-        // a WAL exists only between checkpoints
+        // deleted meanwhile
       }
     }
     return total;
   }
-
-  static fileFor(dir: string, day: number): string {
-    return path.join(dir, `${day}.duckdb`);
-  }
 }
 
+function closeHandle(seg: Segment): void {
+  const handle = seg.handle;
+  seg.handle = null;
+  void handle?.close().catch(() => undefined);
+}
+
+/**
+ * A segment after a crash: lines up to the first one that is not a complete
+ * row in sequence are kept, the rest cut off (it was never acknowledged).
+ */
+function recoverSegment(file: string, lo: number, block: number): Segment {
+  const data = fs.readFileSync(file);
+  const columns = new Set<string>();
+  let expected = lo;
+  let good = 0;
+  let start = 0;
+  while (start < data.length) {
+    const nl = data.indexOf(10, start);
+    if (nl < 0) break;
+    let row: unknown;
+    try {
+      row = JSON.parse(data.toString('utf8', start, nl));
+    } catch {
+      break;
+    }
+    if (typeof row !== 'object' || row === null || (row as { _seq?: unknown })._seq !== expected) break;
+    for (const key of Object.keys(row)) if (/^f\d+$/.test(key)) columns.add(key);
+    expected++;
+    good = nl + 1;
+    start = nl + 1;
+  }
+  if (good < data.length) {
+    fs.truncateSync(file, good);
+    const fd = fs.openSync(file, 'r+');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+  }
+  return { block, lo, hi: expected, file, columns, handle: null, bytes: good, openedAt: Date.now(), fresh: false, tainted: false, writing: false };
+}
+
+async function parquetColumns(conn: DuckDBConnection, file: string): Promise<Map<string, FieldType>> {
+  const cols = new Map<string, FieldType>();
+  const schema = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${quote(file)})`)).getRows();
+  for (const [n, t] of schema) {
+    const col = String(n);
+    if (/^f\d+$/.test(col)) cols.set(col, fieldTypeOfSql(String(t)));
+  }
+  return cols;
+}
+
+async function bloomOf(conn: DuckDBConnection, messagesSql: string, bits: number): Promise<BloomFilter> {
+  const bloom = new BloomFilter(bits);
+  const reader = await conn.stream(`SELECT message FROM (${messagesSql}) WHERE message IS NOT NULL`);
+  for (;;) {
+    const chunk = await reader.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    for (const [message] of chunk.getRows()) bloom.addWords(String(message));
+  }
+  return bloom;
+}
+
+export function quote(file: string): string {
+  return `'${file.replace(/'/g, "''")}'`;
+}
+
+function writeDurably(file: string, bytes: Uint8Array): void {
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, bytes);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  syncDir(path.dirname(file));
+}
+
+async function writeDurablyAsync(file: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const fh = await fs.promises.open(tmp, 'w');
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fs.promises.rename(tmp, file);
+  await syncDirAsync(path.dirname(file));
+}
 
 function syncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');
@@ -439,6 +626,15 @@ function syncDir(dir: string): void {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+async function syncDirAsync(dir: string): Promise<void> {
+  const fh = await fs.promises.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 

@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  DuckDBDataChunk,
   DuckDBInstance,
   DuckDBListValue,
   DuckDBMapValue,
@@ -38,8 +37,9 @@ import {
   type TimeRange,
 } from '../store.js';
 import { Catalog, FIXED_COLUMNS, SQL_TYPE, type FieldEntry } from './catalog.js';
-import { BASE_COLUMNS, DEFAULT_BLOCK_ROWS, Partition, dayOfMicros, dayStartMicros } from './partition.js';
-import { inferType, place } from './values.js';
+import { BASE_COLUMNS, DEFAULT_BLOCK_ROWS, Partition, dayOfMicros, dayStartMicros, quote, type ParquetPart } from './partition.js';
+import { encodeRow } from './rows.js';
+import { inferType } from './values.js';
 import { keySql, metricArg, metricSql } from './grouping.js';
 
 export interface DuckDBStoreOptions {
@@ -65,7 +65,10 @@ const DAY_MICROS = 86_400_000_000;
 const ALL_TIME: TimeRange = { fromMicros: 0, toMicros: Date.UTC(10000, 0, 1) * 1000 };
 /** Generated ids: the partition's day and the event's sequence number in it. */
 const GENERATED_ID = /^(\d{8})-(\d{1,15})$/;
-const CHUNK_ROWS = 2048; // DuckDB's vector size: the most rows a data chunk holds
+/** Segments with more columns than this are converted to Parquet before a query reads them. */
+const WIDE_SEGMENT_COLUMNS = 64;
+/** How often background work (segments to Parquet, compaction) looks for something to do. */
+const MAINTAIN_EVERY_MS = 250;
 
 /** A write, or another change (deletes) that must not interleave with writes. */
 type PendingWrite =
@@ -85,6 +88,8 @@ export class DuckDBStore implements Store {
   private writing = false;
   private readonly bloomCache = new Map<string, BloomFilter | null>();
   private closed = false;
+  private maintainTimer: NodeJS.Timeout | null = null;
+  private maintaining: Promise<void> | null = null;
 
   constructor(private readonly opts: DuckDBStoreOptions) {
     this.partitionDir = path.join(opts.dir, 'partitions');
@@ -93,13 +98,9 @@ export class DuckDBStore implements Store {
   async open(): Promise<void> {
     fs.mkdirSync(this.partitionDir, { recursive: true });
     this.instance = await DuckDBInstance.create(path.join(this.opts.dir, 'catalog.duckdb'), {
-      // zstd for text needs the newer storage format; it halves what DuckDB's default layout keeps on disk
-      storage_compatibility_version: 'latest',
       memory_limit: this.opts.memoryLimit ?? '256MB',
       threads: String(this.opts.threads ?? 2),
       preserve_insertion_order: 'true',
-      // Sealed blocks leave the hot table for Parquet files; checkpointing the hot table often only re-compresses rows about to leave.
-      wal_autocheckpoint: '64MB',
     });
     this.writer = await this.instance.connect();
     // Timestamps are stored as UTC; time zones are applied explicitly where a query asks for one.
@@ -108,39 +109,92 @@ export class DuckDBStore implements Store {
     this.compactor = await this.instance.connect();
     this.catalog = new Catalog(this.writer, this.opts.maxColumns ?? 1000);
     await this.catalog.load();
-    for (const file of fs.readdirSync(this.partitionDir).sort()) {
-      const m = /^(\d{8})\.duckdb$/.exec(file);
-      if (m) await this.partition(Number(m[1]));
+    for (const name of fs.readdirSync(this.partitionDir).sort()) {
+      if (/^\d{8}\.duckdb$/.test(name)) {
+        throw new Error(
+          `${path.join(this.partitionDir, name)} is a partition in the storage layout of an earlier development build, which this one cannot read; move it out of ${this.partitionDir} to start`,
+        );
+      }
+      if (/^\d{8}$/.test(name)) await this.partition(Number(name));
     }
-    for (const p of this.partitions.values()) this.compactInBackground(p);
+    this.maintainTimer = setInterval(() => void this.maintainAll(false), MAINTAIN_EVERY_MS);
+    this.maintainTimer.unref();
   }
 
-  private compactInBackground(p: Partition): void {
-    if (p.pendingCompaction === 0) return;
-    p.compact(this.compactor, this.opts.compressionLevel ?? 3).catch((err: Error) => {
-      (this.opts.onBackgroundError ?? ((e: Error) => process.emitWarning(`logmill compaction: ${e.message}`)))(err);
-    });
+  /** Background work of every partition, one pass at a time. */
+  private maintainAll(force: boolean): Promise<void> {
+    if (this.maintaining) return this.maintaining;
+    this.maintaining = (async () => {
+      try {
+        for (const p of [...this.partitions.values()]) {
+          if (!p.pendingWork && !force) continue;
+          try {
+            await p.exclusive(() => (force ? p.close(this.compactor) : p.maintain(this.compactor, false)));
+          } catch (err) {
+            (this.opts.onBackgroundError ?? ((e: Error) => process.emitWarning(`logmill storage: ${e.message}`)))(err as Error);
+          }
+        }
+      } finally {
+        this.maintaining = null;
+      }
+    })();
+    return this.maintaining;
   }
 
   private async partition(day: number): Promise<Partition> {
     let p = this.partitions.get(day);
     if (!p) {
-      p = new Partition(day, Partition.fileFor(this.partitionDir, day), this.writer, this.opts.bloomBits ?? 20, this.opts.blockRows ?? DEFAULT_BLOCK_ROWS);
-      await p.open();
+      p = new Partition(
+        day,
+        Partition.dirFor(this.partitionDir, day),
+        (files, columns, lenient) => this.segmentRelation(files, columns, lenient),
+        this.opts.bloomBits ?? 20,
+        this.opts.blockRows ?? DEFAULT_BLOCK_ROWS,
+        this.opts.compressionLevel ?? 3,
+      );
+      await p.open(this.compactor);
       this.partitions.set(day, p);
     }
     return p;
   }
 
+  /**
+   * Segment files as a relation with the columns of Parquet files: DuckDB's
+   * NDJSON reader, told each column's type, so that it reads only the keys
+   * a query needs. Timestamps are written as epoch microseconds.
+   */
+  private segmentRelation(files: string[], columns: Iterable<string>, lenient: boolean): { sql: string; types: Map<string, FieldType> } {
+    const spec = ["_seq: 'BIGINT'", "ts: 'BIGINT'"];
+    const select = ['_seq', 'make_timestamp(ts) AS ts'];
+    for (const c of BASE_COLUMNS.slice(2)) {
+      spec.push(`${c.name}: '${c.sql}'`);
+      select.push(c.name);
+    }
+    const types = new Map<string, FieldType>();
+    for (const col of columns) {
+      const entry = this.catalog.ofColumn(col);
+      if (!entry) continue;
+      types.set(col, entry.type);
+      if (entry.type === 'timestamp') {
+        spec.push(`${col}: 'BIGINT'`);
+        select.push(`make_timestamp(${col}) AS ${col}`);
+      } else {
+        spec.push(`${col}: '${SQL_TYPE[entry.type]}'`);
+        select.push(col);
+      }
+    }
+    const list = files.map(quote).join(', ');
+    const options = `format = 'newline_delimited', columns = {${spec.join(', ')}}${lenient ? ', ignore_errors = true' : ''}`;
+    return { sql: `SELECT ${select.join(', ')} FROM read_json([${list}], ${options})`, types };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.maintainTimer) clearInterval(this.maintainTimer);
     while (this.writing || this.pending.length) await new Promise((r) => setTimeout(r, 5));
-    for (const p of this.partitions.values()) {
-      await p.compact(this.compactor, this.opts.compressionLevel ?? 3).catch(() => undefined);
-      await p.purge(this.compactor, true);
-      await p.checkpoint();
-    }
+    await this.maintaining;
+    await this.maintainAll(true);
     await this.writer.run('CHECKPOINT');
     for (const c of [...this.readers, this.writer, this.compactor]) c.closeSync();
     this.instance?.closeSync();
@@ -218,98 +272,18 @@ export class DuckDBStore implements Store {
       if (!list) byDay.set(day, (list = []));
       list.push(ev);
     }
+    // 3. Encode, note type conflicts durably, then append every day's lines (the days in parallel).
     const dirty = new Set<FieldEntry>();
-    for (const [day, list] of byDay) {
-      const p = await this.partition(day);
-      await this.ensureColumns(p, list);
-      await p.getAppender();
-      // An explicit transaction, so that the commit (WAL write and fsync) runs off the event loop;
-      // DuckDB's autocommitting appender flush would block it for the length of an fsync.
-      await this.writer.run('BEGIN TRANSACTION');
-      try {
-        await this.append(p, list, dirty);
-        await p.flush();
-        await this.writer.run('COMMIT');
-      } catch (err) {
-        await this.writer.run('ROLLBACK').catch(() => undefined);
-        await p.rolledBack();
-        throw err;
-      }
-      p.committed();
-      this.compactInBackground(p);
-    }
+    const work: { p: Partition; list: LogEvent[] }[] = [];
+    for (const [day, list] of byDay) work.push({ p: await this.partition(day), list });
+    const encode = (ev: LogEvent, seq: number, columns: Set<string>): string => encodeRow(ev, seq, this.catalog, columns, dirty);
+    await Promise.all(work.map(({ p, list }) => p.append(list, encode)));
     await this.catalog.updateAll([...dirty]);
   }
 
   private async widen(entry: FieldEntry): Promise<void> {
     entry.type = 'float';
     await this.catalog.update(entry);
-    for (const p of this.partitions.values()) {
-      if (entry.column && p.dynamicColumns.get(entry.column) === 'integer') await p.widenColumn(entry.column);
-    }
-  }
-
-  private async ensureColumns(p: Partition, events: LogEvent[]): Promise<void> {
-    const missing = new Map<string, FieldType>();
-    for (const ev of events) {
-      for (const name in ev.fields) {
-        if (FIXED_COLUMNS[name] !== undefined || ev.fields[name] === null) continue;
-        const entry = this.catalog.get(name) as FieldEntry;
-        if (entry.column && !p.dynamicColumns.has(entry.column)) missing.set(entry.column, entry.type);
-      }
-    }
-    await p.addColumns([...missing].map(([column, type]) => ({ column, type })));
-  }
-
-  private async append(p: Partition, events: LogEvent[], dirty: Set<FieldEntry>): Promise<void> {
-    const appender = await p.getAppender();
-    const types = p.columnTypes();
-    const dynamic = [...p.dynamicColumns.keys()];
-    const colIndex = new Map<string, number>(dynamic.map((c, i) => [c, BASE_COLUMNS.length + i]));
-    const width = types.length;
-    for (let start = 0; start < events.length; start += CHUNK_ROWS) {
-      const n = Math.min(CHUNK_ROWS, events.length - start);
-      const cols: DuckDBValue[][] = [];
-      for (let c = 0; c < width; c++) cols.push(new Array<DuckDBValue>(n).fill(null));
-      for (let r = 0; r < n; r++) {
-        const ev = events[start + r];
-        const seq = p.nextSeq++;
-        const f = ev.fields;
-        cols[0][r] = BigInt(seq);
-        cols[1][r] = new DuckDBTimestampValue(BigInt(Math.round(ev.ts)));
-        cols[2][r] = ev.id ?? null;
-        cols[3][r] = ev.index ?? null;
-        const message = f.message;
-        cols[4][r] = typeof message === 'string' ? message : null;
-        cols[5][r] = scalarText(f.host);
-        cols[6][r] = scalarText(f.source);
-        cols[7][r] = scalarText(f.level);
-        const tags = f.tags;
-        cols[8][r] = Array.isArray(tags) && tags.length > 0 ? new DuckDBListValue(tags.map(String)) : null;
-        p.indexMessage(seq, typeof message === 'string' ? message : null);
-        let overflow: { key: string; value: string }[] | null = null;
-        for (const name in f) {
-          if (FIXED_COLUMNS[name] !== undefined) continue;
-          const value = f[name];
-          if (value === null) continue;
-          const entry = this.catalog.get(name) as FieldEntry;
-          const placed = place(entry.type, value);
-          if (placed.ok && entry.column) {
-            cols[colIndex.get(entry.column) as number][r] = placed.value;
-            if (entry.type === 'string' && typeof value !== 'string' && !Array.isArray(value)) {
-              noteConflict(entry, inferType(value), dirty);
-            }
-            continue;
-          }
-          if (!placed.ok) noteConflict(entry, placed.conflict, dirty);
-          (overflow ??= []).push({ key: name, value: placed.ok ? overflowText(value) : placed.text });
-        }
-        cols[9][r] = overflow ? new DuckDBMapValue(overflow) : null;
-      }
-      const chunk = DuckDBDataChunk.create(types, n);
-      chunk.setColumns(cols);
-      appender.appendDataChunk(chunk);
-    }
   }
 
   // ---------------------------------------------------------------- reading
@@ -359,7 +333,7 @@ export class DuckDBStore implements Store {
     filter: FilterNode,
     params: DuckDBValue[],
     entries: FieldEntry[],
-    only?: { partition: Partition; blocks: number[]; hot: boolean },
+    only?: { partition: Partition; part: ParquetPart },
   ): Promise<string> {
     const days = only
       ? [only.partition]
@@ -380,37 +354,51 @@ export class DuckDBStore implements Store {
         }),
       ].join(', ');
     for (const p of days) {
-      params.push(BigInt(Math.floor(range.fromMicros)), BigInt(Math.ceil(range.toMicros)));
-      const timeWhere = `ts >= make_timestamp($${params.length - 1}::BIGINT) AND ts < make_timestamp($${params.length}::BIGINT)`;
+      // DuckDB's vectors for a thousand columns are tens of megabytes each; its NDJSON reader
+      // materializes them all, Parquet does not. Wide segments are converted before being read.
+      if (!only && p.view().segments.some((seg) => seg.columns.size > WIDE_SEGMENT_COLUMNS)) {
+        await p.exclusive(() => p.flushSegments(this.compactor));
+      }
+      const view = p.view();
+      // The range's parameters are bound once a branch uses them: DuckDB refuses unused ones.
+      let timeWhereSql = '';
+      const timeWhere = (): string => {
+        if (!timeWhereSql) {
+          params.push(BigInt(Math.floor(range.fromMicros)), BigInt(Math.ceil(range.toMicros)));
+          timeWhereSql = `ts >= make_timestamp($${params.length - 1}::BIGINT) AND ts < make_timestamp($${params.length}::BIGINT)`;
+        }
+        return timeWhereSql;
+      };
       const passes = condition ? await this.blockFilter(p, condition) : () => true;
 
-      // Compacted blocks: only the files whose bloom filter may match.
+      // Parquet files (blocks and minis) whose bloom filter may match.
       const files: string[] = [];
       const columns = new Map<string, FieldType>();
-      for (const [block, cols] of p.blocks) {
-        if (!passes(block) || (only && !only.blocks.includes(block))) continue;
-        files.push(p.blockFile(block));
-        for (const [c, t] of cols) if (!columns.has(c) || t === 'float') columns.set(c, t);
+      for (const part of only ? [only.part] : view.parquet) {
+        if (!passes(part.block)) continue;
+        files.push(part.file);
+        for (const [c, t] of part.columns) if (!columns.has(c) || t === 'float') columns.set(c, t);
       }
       if (files.length > 0) {
-        const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
-        branches.push(`SELECT ${project(p.day, (c) => columns.get(c))} FROM read_parquet([${list}], union_by_name = true) WHERE ${timeWhere}`);
+        const list = files.map(quote).join(', ');
+        branches.push(`SELECT ${project(p.day, (c) => columns.get(c))} FROM read_parquet([${list}], union_by_name = true) WHERE ${timeWhere()}`);
       }
 
-      // The hot table: the open block, and sealed blocks not yet compacted.
-      if (only && !only.hot) continue;
-      let hotWhere = timeWhere;
-      const hotStart = p.hotStartSeq;
-      if (hotStart > 0) hotWhere += ` AND _seq >= ${hotStart}`;
-      if (condition) {
-        const skip = [...new Set(p.hotSealedBlocks())].filter((b) => !passes(b));
-        if (skip.length > 0) hotWhere += ` AND (_seq // ${p.blockRows}) NOT IN (${skip.join(', ')})`;
+      // Young rows, still in segment files; a segment being written may end with part of a line.
+      const segments = only ? [] : view.segments.filter((s) => passes(s.block));
+      if (segments.length > 0) {
+        const cols = new Set<string>();
+        for (const s of segments) for (const c of s.columns) cols.add(c);
+        const known = new Set(entries.map((e) => e.column as string));
+        const seg = this.segmentRelation(segments.map((s) => s.file), [...cols].filter((c) => known.has(c)), true);
+        branches.push(
+          `SELECT ${project(p.day, (c) => seg.types.get(c))} FROM (${seg.sql}) WHERE _seq < ${view.committed} AND ${timeWhere()}`,
+        );
       }
-      branches.push(`SELECT ${project(p.day, (c) => p.dynamicColumns.get(c))} FROM ${p.alias}.events WHERE ${hotWhere}`);
     }
     if (branches.length === 0) {
       const select = [
-        ...BASE_COLUMNS.map((c) => `NULL::${c.sql.replace(' NOT NULL', '')} AS ${c.name}`),
+        ...BASE_COLUMNS.map((c) => `NULL::${c.sql} AS ${c.name}`),
         'NULL::INTEGER AS _day',
         ...entries.map((e) => `NULL::${SQL_TYPE[e.type]} AS ${e.column}`),
       ];
@@ -427,38 +415,30 @@ export class DuckDBStore implements Store {
     return this.catalog.all().filter((e) => e.column);
   }
 
-  /** Whether a sealed block may hold a match, by its bloom filter (blocks without one always may). */
+  /** Whether a block may hold a match, by its bloom filter (a block without one always may). */
   private async blockFilter(p: Partition, condition: (bloom: BloomFilter) => boolean): Promise<(block: number) => boolean> {
-    const lastSealed = p.lastSealedBlock;
-    if (lastSealed < 0) return () => true;
-    const blooms = await this.loadBlooms(p, lastSealed);
+    const blooms = new Map<number, BloomFilter | null>();
+    for (const block of p.blocks.keys()) blooms.set(block, await this.blockBloom(p, block));
     return (block) => {
-      const bloom = blooms[block];
+      const bloom = blooms.get(block) ?? p.memoryBloom(block);
       return !bloom || condition(bloom);
     };
   }
 
-  private async loadBlooms(p: Partition, lastSealed: number): Promise<(BloomFilter | null)[]> {
-    const out: (BloomFilter | null)[] = [];
-    const missing: number[] = [];
-    for (let block = 0; block <= lastSealed; block++) {
-      const key = `${p.day}/${block}`;
-      const cached = this.bloomCache.get(key);
-      if (cached === undefined) missing.push(block);
-      out.push(cached ?? null);
+  /** A compacted block's bloom filter, from its file, cached. */
+  private async blockBloom(p: Partition, block: number): Promise<BloomFilter | null> {
+    const key = `${p.day}/${block}`;
+    const cached = this.bloomCache.get(key);
+    if (cached !== undefined) return cached;
+    let bloom: BloomFilter | null = null;
+    try {
+      bloom = BloomFilter.fromBytes(await fs.promises.readFile(p.bloomFile(block)));
+    } catch {
+      // no filter: the block is always read
     }
-    if (missing.length > 0) {
-      const rows = (
-        await this.reader().runAndReadAll(`SELECT block, bits FROM ${p.alias}.blooms WHERE block <= ?`, [BigInt(lastSealed)])
-      ).getRows();
-      for (const [block, bits] of rows) {
-        const bloom = BloomFilter.fromBytes((bits as { bytes: Uint8Array }).bytes);
-        this.bloomCache.set(`${p.day}/${Number(block)}`, bloom);
-        out[Number(block)] = bloom;
-      }
-      this.trimBloomCache();
-    }
-    return out;
+    this.bloomCache.set(key, bloom);
+    this.trimBloomCache();
+    return bloom;
   }
 
   private trimBloomCache(): void {
@@ -521,11 +501,10 @@ export class DuckDBStore implements Store {
     const params: DuckDBValue[] = [];
     const ctx = this.context(params, nowMs);
     // Everything that names columns is compiled before the first await, against one snapshot of the catalog.
-    const entries = this.columnEntries();
     const where = compileFilter(req.query.filter, ctx);
     const SOURCE = '\u0000source\u0000';
     const pipes = req.query.pipes.length > 0 ? compilePipes(req.query.pipes, SOURCE, ctx, req.limit) : null;
-    const from = await this.relation(req.range, req.query.filter, params, entries);
+    const from = await this.relation(req.range, req.query.filter, params, this.referenced(where, pipes?.sql ?? ''));
 
     if (pipes) {
       const sql = pipes.sql.replace(SOURCE, `(SELECT * FROM ${from} WHERE ${where}) AS src`);
@@ -541,34 +520,81 @@ export class DuckDBStore implements Store {
       const [t, d, q] = [params.length - 2, params.length - 1, params.length];
       cursorSql = ` AND (ts < make_timestamp($${t}::BIGINT) OR (ts = make_timestamp($${t}::BIGINT) AND (_day < $${d} OR (_day = $${d} AND _seq < $${q}))))`;
     }
-    const cols = [
-      'epoch_us(ts)',
-      '_day',
-      '_seq',
-      '_doc_id',
-      '_index',
-      'message',
-      'host',
-      'source',
-      'level',
-      'tags',
-      '_overflow',
-      ...entries.map((e) => e.column as string),
-    ];
     // Count first, then the page: each query sees the commits before it starts, so a page never
     // misses events the total counted (running them at once let the page see an older snapshot).
     const [[total]] = await this.read(`SELECT count(*) FROM ${from} WHERE ${where}`, countParams);
-    const rows = await this.read(
-      `SELECT ${cols.join(', ')} FROM ${from} WHERE ${where}${cursorSql} ORDER BY ts DESC, _day DESC, _seq DESC LIMIT ${Math.max(0, Math.floor(req.limit))}`,
+    const keys = await this.read(
+      `SELECT epoch_us(ts), _day, _seq FROM ${from} WHERE ${where}${cursorSql} ORDER BY ts DESC, _day DESC, _seq DESC LIMIT ${Math.max(0, Math.floor(req.limit))}`,
       params,
     );
-    const hits = rows.map((row) => this.toHit(row, entries));
-    const last = rows[rows.length - 1];
+    const found = await this.hitsByKey(keys.map((k) => ({ day: Number(k[1]), seq: Number(k[2]) })));
+    const hits: Hit[] = [];
+    for (const k of keys) {
+      const hit = found.get(`${k[1]}/${k[2]}`);
+      if (hit) hits.push(hit);
+    }
+    const last = keys[keys.length - 1];
     const cursor =
-      rows.length === req.limit && last
+      keys.length === req.limit && last
         ? encodeCursor({ ts: Number(last[0]), day: Number(last[1]), seq: Number(last[2]) })
         : null;
     return { kind: 'hits', total: Number(total), hits, cursor };
+  }
+
+  /**
+   * Hits by (day, sequence number), with every field: the second step of
+   * queries that find, order and cut on a few columns first. Each file is
+   * read with its own columns, and only the files whose sequence range holds
+   * a wanted row: a relation over every known column would make DuckDB carry
+   * vectors for all of them (tens of megabytes for a thousand columns).
+   */
+  private async hitsByKey(keys: { day: number; seq: number }[]): Promise<Map<string, Hit>> {
+    const byDay = new Map<number, number[]>();
+    for (const { day, seq } of keys) {
+      let seqs = byDay.get(day);
+      if (!seqs) byDay.set(day, (seqs = []));
+      seqs.push(seq);
+    }
+    const out = new Map<string, Hit>();
+    for (const [day, seqs] of byDay) {
+      const p = this.partitions.get(day);
+      if (!p) continue;
+      const view = p.view();
+      const sources: { from: string; columns: string[]; seqs: number[] }[] = [];
+      for (const part of view.parquet) {
+        const inPart = seqs.filter((q) => q >= part.lo && q < part.hi);
+        if (inPart.length > 0) sources.push({ from: `read_parquet(${quote(part.file)})`, columns: [...part.columns.keys()], seqs: inPart });
+      }
+      for (const seg of view.segments) {
+        const inSeg = seqs.filter((q) => q >= seg.lo && q < seg.hi && q < view.committed);
+        if (inSeg.length === 0) continue;
+        const rel = this.segmentRelation([seg.file], seg.columns, true);
+        sources.push({ from: `(${rel.sql})`, columns: [...rel.types.keys()], seqs: inSeg });
+      }
+      for (const src of sources) {
+        const entries = src.columns.map((c) => this.catalog.ofColumn(c)).filter((e): e is FieldEntry => e !== undefined);
+        const cols = ['epoch_us(ts)', String(day), '_seq', '_doc_id', '_index', 'message', 'host', 'source', 'level', 'tags', '_overflow', ...entries.map((e) => e.column as string)];
+        const rows = await this.read(`SELECT ${cols.join(', ')} FROM ${src.from} WHERE _seq IN (${src.seqs.join(', ')})`, []);
+        for (const row of rows) out.set(`${day}/${row[2]}`, this.toHit(row, entries));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The fields a piece of compiled SQL reads. Column names are generated
+   * (`f<id>`) and user text reaches SQL only as parameters, so the names in
+   * the text are exactly the columns used.
+   */
+  private referenced(...sql: string[]): FieldEntry[] {
+    const used = new Set<string>();
+    for (const text of sql) for (const m of text.matchAll(/\bf\d+\b/g)) used.add(m[0]);
+    const out: FieldEntry[] = [];
+    for (const col of used) {
+      const entry = this.catalog.ofColumn(col);
+      if (entry) out.push(entry);
+    }
+    return out;
   }
 
   private toHit(row: DuckDBValue[], entries: FieldEntry[]): Hit {
@@ -614,7 +640,7 @@ export class DuckDBStore implements Store {
   async histogram(filter: FilterNode, range: TimeRange, intervalMicros: number, nowMs = Date.now()): Promise<HistogramBucket[]> {
     const params: DuckDBValue[] = [];
     const where = compileFilter(filter, this.context(params, nowMs));
-    const from = await this.relation(range, filter, params, this.columnEntries());
+    const from = await this.relation(range, filter, params, this.referenced(where));
     const interval = Math.max(1, Math.round(intervalMicros));
     const rows = await this.read(
       `SELECT (epoch_us(ts) // ${interval}) * ${interval} AS b, count(*) FROM ${from} WHERE ${where} GROUP BY b ORDER BY b`,
@@ -647,7 +673,7 @@ export class DuckDBStore implements Store {
     const ctx = this.context(params, nowMs);
     const expr = ref.list ? `unnest(${ref.column})` : valueExpr(ref, ctx);
     const where = compileFilter(filter, ctx);
-    const from = await this.relation(range, filter, params, this.columnEntries());
+    const from = await this.relation(range, filter, params, this.referenced(where, expr));
     const rows = await this.read(
       `SELECT v, count(*) AS c FROM (SELECT ${expr} AS v FROM ${from} WHERE ${where}) WHERE v IS NOT NULL GROUP BY v ORDER BY c DESC, v LIMIT ${Math.max(1, Math.floor(limit))}`,
       params,
@@ -661,7 +687,9 @@ export class DuckDBStore implements Store {
     const ctx = this.context(params, nowMs);
     const entries = this.columnEntries();
     const where = compileFilter(req.filter, ctx);
-    const from = await this.relation(req.range ?? ALL_TIME, req.filter, params, entries);
+    // The sort's columns are projected too; their expressions are compiled after the count, whose parameters come first.
+    const sortColumns = (req.sort ?? []).map((k) => this.columnRef(k.field)?.column ?? '').join(' ');
+    const from = await this.relation(req.range ?? ALL_TIME, req.filter, params, this.referenced(where, sortColumns));
     let total = { value: 0, exact: false };
     if (req.trackTotalHits !== false) {
       const cap = typeof req.trackTotalHits === 'number' ? Math.max(0, Math.floor(req.trackTotalHits)) : null;
@@ -685,17 +713,19 @@ export class DuckDBStore implements Store {
       after = ` AND ${afterCondition(all.slice(0, req.searchAfter.length), req.searchAfter, ctx)}`;
     }
     const order = all.map((k) => `${k.expr} ${k.desc ? 'DESC' : 'ASC'} NULLS ${(k.missing ?? 'last').toUpperCase()}`).join(', ');
-    const cols = ['epoch_us(ts)', '_day', '_seq', '_doc_id', '_index', 'message', 'host', 'source', 'level', 'tags', '_overflow', ...entries.map((e) => e.column as string)];
     const sortCols = keys.map((k, i) => `${k.expr} AS _s${i}`);
-    const rows = await this.read(
-      `SELECT ${[...cols, ...sortCols].join(', ')} FROM ${from} WHERE ${where}${after} ORDER BY ${order} LIMIT ${Math.max(0, Math.floor(req.limit))} OFFSET ${Math.max(0, Math.floor(req.offset ?? 0))}`,
+    const found = await this.read(
+      `SELECT ${['_day', '_seq', ...sortCols].join(', ')} FROM ${from} WHERE ${where}${after} ORDER BY ${order} LIMIT ${Math.max(0, Math.floor(req.limit))} OFFSET ${Math.max(0, Math.floor(req.offset ?? 0))}`,
       params,
     );
-    const hits = rows.map((row) => {
-      const hit = this.toHit(row, entries) as Hit & { _sort: unknown[] };
-      hit._sort = [...keys.map((k, i) => sortValue(k.field, row[cols.length + i])), Number(row[1]), Number(row[2])];
-      return hit;
-    });
+    const byKey = await this.hitsByKey(found.map((f) => ({ day: Number(f[0]), seq: Number(f[1]) })));
+    const hits: (Hit & { _sort: unknown[] })[] = [];
+    for (const f of found) {
+      const hit = byKey.get(`${f[0]}/${f[1]}`) as (Hit & { _sort: unknown[] }) | undefined;
+      if (!hit) continue;
+      hit._sort = [...keys.map((k, i) => sortValue(k.field, f[2 + i])), Number(f[0]), Number(f[1])];
+      hits.push(hit);
+    }
     return { total, hits };
   }
 
@@ -712,7 +742,6 @@ export class DuckDBStore implements Store {
     const nowMs = req.nowMs ?? Date.now();
     const params: DuckDBValue[] = [];
     const ctx = this.context(params, nowMs);
-    const entries = this.columnEntries();
     const where = compileFilter(req.filter, ctx);
     const keys = req.keys.map((k) => keySql(k, ctx));
     const args: string[] = [];
@@ -721,7 +750,7 @@ export class DuckDBStore implements Store {
       if (arg !== null) args.push(`${arg} AS m${i}`);
       return metricSql(m, () => (arg === null ? null : `m${i}`));
     });
-    const from = await this.relation(req.range ?? ALL_TIME, req.filter, params, entries);
+    const from = await this.relation(req.range ?? ALL_TIME, req.filter, params, this.referenced(where, ...keys.map((k) => k.expr), ...args));
     // Layer 0: keys that do not unnest, and metric arguments; then one layer per unnesting key.
     const plain = keys.map((k, i) => (k.unnest ? `${k.expr} AS l${i}` : `${k.expr} AS k${i}`));
     let rel = `(SELECT ${[...plain, ...args, '1 AS _one'].join(', ')} FROM ${from} WHERE ${where}) AS g0`;
@@ -758,20 +787,18 @@ export class DuckDBStore implements Store {
         generated.set(Number(m[1]), list);
       }
     }
-    const entries = this.columnEntries();
     const take = async (range: TimeRange, cond: string, condParams: DuckDBValue[]): Promise<void> => {
       const params: DuckDBValue[] = [...condParams];
-      const from = await this.relation(range, { kind: 'all' }, params, entries);
-      const cols = ['epoch_us(ts)', '_day', '_seq', '_doc_id', '_index', 'message', 'host', 'source', 'level', 'tags', '_overflow', ...entries.map((e) => e.column as string)];
-      let sql = `SELECT ${cols.join(', ')} FROM ${from} WHERE ${cond}`;
+      const from = await this.relation(range, { kind: 'all' }, params, []);
+      let sql = `SELECT _day, _seq, _doc_id FROM ${from} WHERE ${cond}`;
       if (index !== undefined) {
         params.push(index);
         sql += ` AND _index = $${params.length}`;
       }
-      for (const row of await this.read(sql, params)) {
-        const hit = this.toHit(row, entries);
-        if (wanted.has(hit._id)) out.push(hit);
-      }
+      const keys = (await this.read(sql, params))
+        .filter(([day, seq, docId]) => wanted.has(docId !== null ? String(docId) : `${day}-${seq}`))
+        .map(([day, seq]) => ({ day: Number(day), seq: Number(seq) }));
+      out.push(...(await this.hitsByKey(keys)).values());
     };
     // Generated ids name their day and row: one partition, pruned by _seq.
     for (const [day, seqs] of generated) {
@@ -792,34 +819,28 @@ export class DuckDBStore implements Store {
     });
   }
 
-  /** Runs in the write queue: deletes from the hot tables, and rewrites the block files that hold matches. */
+  /**
+   * Runs in the write queue: young rows are first turned into Parquet, then
+   * every file with matches is rewritten without them.
+   */
   private async deleteNow(filter: FilterNode): Promise<number> {
     let deleted = 0;
-    const entries = this.columnEntries();
     for (const p of [...this.partitions.values()]) {
-      await p.purge(this.compactor, false);
-      const matchSql = async (only: { partition: Partition; blocks: number[]; hot: boolean }): Promise<{ sql: string; params: DuckDBValue[] }> => {
-        const params: DuckDBValue[] = [];
-        const where = compileFilter(filter, this.context(params, Date.now()));
-        const from = await this.relation(ALL_TIME, filter, params, entries, only);
-        return { sql: `SELECT _seq FROM ${from} WHERE ${where}`, params };
-      };
-      // Hot rows.
-      const hot = await matchSql({ partition: p, blocks: [], hot: true });
-      const n = Number((await this.read(`SELECT count(*) FROM (${hot.sql})`, hot.params))[0][0]);
-      if (n > 0) {
-        p.closeAppender();
-        await this.writer.run(`DELETE FROM ${p.alias}.events WHERE _seq IN (${hot.sql})`, hot.params);
-        deleted += n;
-      }
-      // Compacted blocks with matches are rewritten without them.
-      for (const block of [...p.blocks.keys()]) {
-        const m = await matchSql({ partition: p, blocks: [block], hot: false });
-        const k = Number((await this.read(`SELECT count(*) FROM (${m.sql})`, m.params))[0][0]);
-        if (k === 0) continue;
-        await p.rewriteBlock(this.compactor, block, m.sql, m.params, this.opts.compressionLevel ?? 3);
-        deleted += k;
-      }
+      deleted += await p.exclusive(async () => {
+        await p.flushSegments(this.compactor);
+        let n = 0;
+        for (const part of p.view().parquet) {
+          const params: DuckDBValue[] = [];
+          const where = compileFilter(filter, this.context(params, Date.now()));
+          const from = await this.relation(ALL_TIME, filter, params, this.referenced(where), { partition: p, part });
+          const matchSql = `SELECT _seq FROM ${from} WHERE ${where}`;
+          const k = Number((await this.read(`SELECT count(*) FROM (${matchSql})`, params))[0][0]);
+          if (k === 0) continue;
+          await p.rewrite(this.compactor, part, matchSql, params);
+          n += k;
+        }
+        return n;
+      });
     }
     return deleted;
   }
@@ -842,7 +863,7 @@ export class DuckDBStore implements Store {
     let removed = 0;
     for (const p of [...this.partitions.values()]) {
       if (p.day >= oldest) continue;
-      await p.drop();
+      await p.exclusive(async () => p.drop());
       this.partitions.delete(p.day);
       for (const key of [...this.bloomCache.keys()]) if (key.startsWith(`${p.day}/`)) this.bloomCache.delete(key);
       removed++;
@@ -862,22 +883,6 @@ function repairTimestamp(ev: LogEvent): void {
 }
 
 const ID_EXPR = "coalesce(_doc_id, CAST(_day AS VARCHAR) || '-' || CAST(_seq AS VARCHAR))";
-
-function noteConflict(entry: FieldEntry, type: FieldType, dirty: Set<FieldEntry>): void {
-  if (type === entry.type || entry.conflicts.has(type)) return;
-  entry.conflicts.add(type);
-  dirty.add(entry);
-}
-
-function scalarText(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  if (Array.isArray(v)) return v.join(',');
-  return String(v);
-}
-
-function overflowText(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v);
-}
 
 /** DuckDB values as plain JSON-able JavaScript. */
 export function toJs(v: DuckDBValue): unknown {

@@ -3,7 +3,6 @@
  * field has a type, whether a value fits the column, must be coerced, or
  * overflows as a conflict.
  */
-import { DuckDBTimestampValue, type DuckDBValue } from '@duckdb/node-api';
 import type { FieldType, FieldValue, Scalar } from '../../core/event.js';
 import { parseIsoMicros } from '../../core/time.js';
 
@@ -22,7 +21,10 @@ export function inferType(value: Scalar | Scalar[]): FieldType {
   }
 }
 
-export type Placement = { ok: true; value: DuckDBValue } | { ok: false; conflict: FieldType; text: string };
+/** A stored value: text, a finite number (timestamps as epoch microseconds) or a boolean: all of them JSON. */
+export type StoredValue = string | number | boolean;
+
+export type Placement = { ok: true; value: StoredValue } | { ok: false; conflict: FieldType; text: string };
 
 /** Fits a non-null value into a column of `type`, coercing where Elasticsearch would. */
 export function place(type: FieldType, value: Exclude<FieldValue, null>): Placement {
@@ -39,9 +41,11 @@ export function place(type: FieldType, value: Exclude<FieldValue, null>): Placem
       if (typeof value === 'number') n = value;
       else if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) n = Number(value);
       else return { ok: false, conflict: inferType(value), text: String(value) };
+      // JSON has no NaN or Infinity: such a value is kept as text.
+      if (!Number.isFinite(n)) return { ok: false, conflict: inferType(value), text: String(value) };
       if (type === 'float') return { ok: true, value: n };
       if (!Number.isSafeInteger(n)) return { ok: false, conflict: 'float', text: String(value) };
-      return { ok: true, value: BigInt(n) };
+      return { ok: true, value: n };
     }
     case 'boolean':
       if (typeof value === 'boolean') return { ok: true, value };
@@ -50,7 +54,7 @@ export function place(type: FieldType, value: Exclude<FieldValue, null>): Placem
     case 'timestamp': {
       const micros = typeof value === 'string' ? parseIsoMicros(value) : null;
       if (micros === null) return { ok: false, conflict: inferType(value), text: String(value) };
-      return { ok: true, value: new DuckDBTimestampValue(BigInt(micros)) };
+      return { ok: true, value: micros };
     }
   }
 }
