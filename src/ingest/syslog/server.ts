@@ -8,9 +8,10 @@
  * maxMessageBytes is stored cut to that length and tagged `_truncated`.
  *
  * Pacing, as in ../tcp/lines-input.ts:
- *  - TCP and TLS: the events of each chunk read from a connection are written
- *    as one batch, and the connection is paused until the store has made
- *    them durable, so a slow store slows the sender through TCP's window.
+ *  - TCP and TLS: by ../paced-writer.ts: one write at a time per
+ *    connection, in batches of thousands of events (or what arrived within
+ *    50 ms), the next batch decoded meanwhile; reading pauses when that one
+ *    is full too, so a slow store slows the sender through TCP's window.
  *  - UDP has no backpressure: messages are batched (up to 1,000, or for a few
  *    milliseconds) and a bounded number may wait for the store; datagrams
  *    that arrive beyond that are dropped and counted in
@@ -56,6 +57,7 @@ import { splitHostPort } from '../../core/config.js';
 import { addTag, TAG, type FieldValue, type LogEvent } from '../../core/event.js';
 import { cleanFieldName, INVALID_TIMESTAMP_FIELD, MAX_FIELD_NAME_BYTES, newFields } from '../../core/normalize.js';
 import type { Input, InputContext } from '../input.js';
+import { PacedWriter } from '../paced-writer.js';
 import { SyslogFrameDecoder, type SyslogFrame } from './framing.js';
 import { parseSyslog, SYSLOG_PARSE_FAILURE_TAG, type SyslogParseOptions, type SyslogResult } from './parse.js';
 
@@ -282,7 +284,7 @@ async function startSyslogStream(
   const labels = { input: name };
   /** raw connections (TLS handshakes in progress included) and, for TLS, their secure sockets */
   const sockets = new Set<net.Socket>();
-  const inFlight = new Set<Promise<void>>();
+  const writers = new Set<PacedWriter>();
 
   const track = (socket: net.Socket): void => {
     sockets.add(socket);
@@ -300,46 +302,32 @@ async function startSyslogStream(
         if (f.data.length > 0) sink.add(f.data, f.truncated);
       },
     });
-    let bytes = 0;
-    let failed = false;
-
-    const flush = (): Promise<void> => {
-      if (bytes > 0) {
-        ctx.metrics.inc('logmill_ingest_bytes_total', H_BYTES, bytes, labels);
-        bytes = 0;
-      }
-      sink.countInto(ctx, labels);
-      if (sink.events.length === 0) return Promise.resolve();
-      const events = sink.take();
-      socket.pause();
-      const p = ctx.write(events).then(
-        () => {
-          ctx.metrics.inc('logmill_events_ingested_total', H_EVENTS, events.length, labels);
-          if (!socket.destroyed && !failed) socket.resume();
-        },
-        (err: unknown) => {
-          failed = true;
-          ctx.log('error', `${name} ${remote}: could not store ${events.length} events: ${(err as Error).message}`);
-          socket.destroy();
-        },
-      );
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
-      return p;
-    };
+    const writer = new PacedWriter(socket, sink, {
+      write: (events) => ctx.write(events),
+      written: (n) => ctx.metrics.inc('logmill_events_ingested_total', H_EVENTS, n, labels),
+      failed: (err, n) => ctx.log('error', `${name} ${remote}: could not store ${n} events: ${err.message}`),
+    });
+    writers.add(writer);
 
     socket.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
+      ctx.metrics.inc('logmill_ingest_bytes_total', H_BYTES, chunk.length, labels);
       sink.stamp();
       decoder.push(chunk);
-      void flush();
+      sink.countInto(ctx, labels);
+      writer.received();
     });
     socket.on('end', () => {
       sink.stamp();
       decoder.end();
-      void flush().then(() => {
+      sink.countInto(ctx, labels);
+      writer.end();
+      void writer.done.then(() => {
         if (!socket.destroyed) socket.end();
       });
+    });
+    socket.on('close', () => {
+      writer.end(); // what was decoded before a reset or close() is still written
+      void writer.done.then(() => writers.delete(writer));
     });
     socket.on('error', (err) => ctx.log('warn', `${name} ${remote}: ${err.message}`));
   };
@@ -389,7 +377,7 @@ async function startSyslogStream(
         const closed = new Promise<void>((r) => server.close(() => r()));
         for (const sock of sockets) sock.destroy();
         await closed;
-        await Promise.allSettled([...inFlight]);
+        await Promise.allSettled([...writers].flatMap((w) => w.pending));
       })()),
   };
 }

@@ -1,9 +1,10 @@
 /**
  * Newline-delimited TCP and UDP, as Logstash's tcp/udp inputs with the
  * json_lines/line codecs: JSON objects become events with their fields, other
- * text becomes `message`. TCP is paced by the store: a connection is paused
- * while its events are being made durable, so a slow store slows the sender
- * through TCP's window instead of filling memory.
+ * text becomes `message`. TCP is paced by the store (../paced-writer.ts):
+ * one write at a time per connection in batches of thousands of events, the
+ * next batch decoded meanwhile; reading pauses when that one is full too, so
+ * a slow store slows the sender through TCP's window instead of filling memory.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -12,11 +13,10 @@ import { addTag, TAG, type LogEvent } from '../../core/event.js';
 import { splitHostPort } from '../../core/config.js';
 import { decodeLine, lineEvent } from '../lines.js';
 import type { Input, InputContext } from '../input.js';
+import { PacedWriter } from '../paced-writer.js';
 import { LineSplitter, type OnLine } from './line-splitter.js';
 
 const MAX_CONNECTIONS = 1024;
-/** Events read but not yet written, per connection, before reading pauses. */
-const MAX_BACKLOG_EVENTS = 20_000;
 
 /**
  * One connection's bytes to events: lines split, decoded and gathered in
@@ -79,6 +79,7 @@ export async function startTcpLines(listen: string, ctx: InputContext): Promise<
   const { host, port } = splitHostPort(listen);
   const labels = { input: 'tcp' };
   const sockets = new Set<net.Socket>();
+  const writers = new Set<PacedWriter>();
   const server = net.createServer((socket) => {
     if (sockets.size >= MAX_CONNECTIONS) {
       ctx.metrics.inc('logmill_input_connections_refused_total', 'Connections refused at the connection limit', 1, labels);
@@ -88,47 +89,30 @@ export async function startTcpLines(listen: string, ctx: InputContext): Promise<
     sockets.add(socket);
     ctx.metrics.inc('logmill_input_connections_total', 'Connections accepted', 1, labels);
     const decoder = new LinesDecoder(ctx.maxLineBytes);
-    // One write at a time per connection; lines read meanwhile wait in `batch` and go in the next, larger write.
-    // Reading stops (TCP's window then slows the sender) only when that backlog is full.
-    let writing = false;
-    const flush = async (): Promise<void> => {
-      if (writing) return;
-      writing = true;
-      try {
-        while (decoder.events.length > 0) {
-          const events = decoder.take();
-          if (socket.isPaused() && !ended) socket.resume();
-          await ctx.write(events);
-          ctx.metrics.inc('logmill_events_ingested_total', 'Events stored durably', events.length, labels);
-        }
-      } catch (err) {
-        ctx.log('error', `tcp ${socket.remoteAddress}: could not store events: ${(err as Error).message}`);
-        socket.destroy();
-      } finally {
-        writing = false;
-      }
-    };
-    let ended = false;
+    const writer = new PacedWriter(socket, decoder, {
+      write: (events) => ctx.write(events),
+      written: (n) => ctx.metrics.inc('logmill_events_ingested_total', 'Events stored durably', n, labels),
+      failed: (err) => ctx.log('error', `tcp ${socket.remoteAddress}: could not store events: ${err.message}`),
+    });
+    writers.add(writer);
     socket.on('data', (chunk: Buffer) => {
       ctx.metrics.inc('logmill_ingest_bytes_total', 'Bytes received by inputs', chunk.length, labels);
       decoder.push(chunk);
-      if (decoder.events.length >= MAX_BACKLOG_EVENTS) socket.pause();
-      void flush();
+      writer.received();
     });
     socket.on('end', () => {
-      ended = true;
       decoder.end();
-      const finish = async (): Promise<void> => {
-        while (writing || decoder.events.length > 0) {
-          await flush();
-          if (writing) await new Promise((r) => setTimeout(r, 1));
-        }
-        socket.end();
-      };
-      void finish();
+      writer.end();
+      void writer.done.then(() => {
+        if (!socket.destroyed) socket.end();
+      });
     });
     socket.on('error', (err) => ctx.log('warn', `tcp ${socket.remoteAddress}: ${err.message}`));
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      writer.end(); // what was decoded before a reset or close() is still written
+      void writer.done.then(() => writers.delete(writer));
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -143,6 +127,7 @@ export async function startTcpLines(listen: string, ctx: InputContext): Promise<
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
+      await Promise.allSettled([...writers].flatMap((w) => w.pending));
     },
   };
 }
