@@ -59,7 +59,13 @@ export interface SyslogFrameDecoderOptions {
   /** Longest message delivered whole; longer ones are truncated. Positive integer. */
   maxMessageBytes: number;
   /** Called once per frame, synchronously, from push() or end(). */
-  onFrame: (frame: SyslogFrame) => void;
+  onFrame?: (frame: SyslogFrame) => void;
+  /**
+   * Instead of onFrame, for the inputs' hot path: each message as a range of a
+   * buffer, `buf[start, end)`, without a view or a frame object per message.
+   * `buf` is a pushed chunk or a copy the decoder will not touch again.
+   */
+  onMessage?: (buf: Buffer, start: number, end: number, truncated: boolean) => void;
   /** Largest believable octet count (default max(64 x maxMessageBytes, 256 MiB)). */
   maxOctetCount?: number;
 }
@@ -84,6 +90,7 @@ export class SyslogFrameDecoder {
   readonly maxMessageBytes: number;
   readonly maxOctetCount: number;
   private readonly onFrame: (frame: SyslogFrame) => void;
+  private readonly onMessage: ((buf: Buffer, start: number, end: number, truncated: boolean) => void) | null;
 
   private state = S_START;
   /** digits of a possible length prefix, kept in case the frame turns out LF-delimited */
@@ -106,12 +113,14 @@ export class SyslogFrameDecoder {
     if (typeof max !== 'number' || !Number.isFinite(max) || max < 1) {
       throw new RangeError(`maxMessageBytes must be a positive number, got ${String(max)}`);
     }
-    if (typeof opts.onFrame !== 'function') throw new TypeError('onFrame must be a function');
+    const onMessage = typeof opts.onMessage === 'function' ? opts.onMessage : null;
+    if (typeof opts.onFrame !== 'function' && onMessage === null) throw new TypeError('onFrame must be a function');
     this.maxMessageBytes = Math.floor(max);
     const oc = opts.maxOctetCount;
     this.maxOctetCount =
       typeof oc === 'number' && oc >= 1 ? Math.floor(oc) : Math.max(this.maxMessageBytes * 64, 256 * 1024 * 1024);
-    this.onFrame = opts.onFrame;
+    this.onMessage = onMessage;
+    this.onFrame = onMessage !== null ? (f) => onMessage(f.data, 0, f.data.length, f.truncated) : (opts.onFrame as (frame: SyslogFrame) => void);
   }
 
   /** Feeds bytes; complete frames are delivered to onFrame before this returns. */
@@ -196,6 +205,15 @@ export class SyslogFrameDecoder {
           const stop = i + this.remaining;
           const declared = this.declared;
           let data: Buffer;
+          if (fs >= 0 && this.onMessage !== null) {
+            const from = fs;
+            i = stop;
+            fs = -1;
+            this.remaining = 0;
+            this.state = S_START;
+            this.onMessage(chunk, from, from + Math.min(declared, max), declared > max);
+            break;
+          }
           if (fs >= 0) {
             data = chunk.subarray(fs, fs + Math.min(declared, max));
           } else {
@@ -233,6 +251,15 @@ export class SyslogFrameDecoder {
             endsCR = t > i ? chunk[t - 1] === CR : this.lastCR;
           }
           const len = endsCR ? total - 1 : total;
+          if (fs >= 0 && this.onMessage !== null && this.lineError === undefined) {
+            const from = fs;
+            i = t + 1;
+            fs = -1;
+            this.state = S_START;
+            this.lastCR = false;
+            this.onMessage(chunk, from, from + Math.min(len, max), len > max);
+            break;
+          }
           let data: Buffer;
           if (fs >= 0) {
             data = chunk.subarray(fs, fs + Math.min(len, max));
