@@ -66,6 +66,8 @@
  *  - An SD-ELEMENT without parameters produces no field.
  */
 
+import type { FieldValue } from '../../core/event.js';
+import { MAX_FIELD_NAME_BYTES, newFields } from '../../core/normalize.js';
 import { getZone, offsetAt, utcMs, wallToUtc } from '../../core/zones.js';
 
 /** Offset in ms (local - UTC) of an IANA zone at an instant; kept here for the parser's tests. */
@@ -225,6 +227,17 @@ function newResult(pri: number, message: string): SyslogResult {
   const fac = p >> 3;
   const sev = p & 7;
   const sevName = SEVERITY_NAMES[sev] as string;
+  if (asFields) {
+    // The same names in the same order, in an event's fields object (see parseSyslogFields).
+    const f = newFields() as unknown as SyslogResult;
+    f.message = message;
+    f.level = sevName;
+    f['syslog.facility'] = fac;
+    f['syslog.facility_name'] = FACILITY_NAMES[fac] as string;
+    f['syslog.severity'] = sev;
+    f['syslog.severity_name'] = sevName;
+    return f;
+  }
   return {
     message,
     level: sevName,
@@ -234,6 +247,44 @@ function newResult(pri: number, message: string): SyslogResult {
     'syslog.severity_name': sevName,
   };
 }
+
+/** The message's time: `@timestamp` of the result, or, for parseSyslogFields, fieldsTime. */
+function setTime(r: SyslogResult, ms: number): void {
+  if (asFields) fieldsTime = ms;
+  else r['@timestamp'] = ms;
+}
+
+// parseSyslogFields: the mode, and what it leaves beside the fields.
+let asFields = false;
+let fieldsTime = NaN;
+let fieldsLongName = false;
+
+/**
+ * The hot path of the syslog inputs: parseSyslog's result built directly as
+ * an event's fields object (core/normalize newFields), so that no second
+ * object is built and copied per message. `@timestamp` is not among the
+ * fields: the message's time (ms, NaN if none) is `time`. `longName`: an SD
+ * field name is longer than MAX_FIELD_NAME_BYTES and needs repairing; the
+ * caller then takes the general path (parseSyslog and syslogEvent), which
+ * repairs names exactly as eventFromObject does.
+ */
+export function parseSyslogFields(msg: Buffer | string, opts: SyslogParseOptions): { fields: Record<string, FieldValue>; time: number; longName: boolean } {
+  asFields = true;
+  fieldsTime = NaN;
+  fieldsLongName = false;
+  try {
+    const fields = parseSyslog(msg, opts) as unknown as Record<string, FieldValue>;
+    fieldsOut.fields = fields;
+    fieldsOut.time = fieldsTime;
+    fieldsOut.longName = fieldsLongName;
+    return fieldsOut;
+  } finally {
+    asFields = false;
+  }
+}
+
+/** Reused: the caller reads it before the next call. */
+const fieldsOut: { fields: Record<string, FieldValue>; time: number; longName: boolean } = { fields: {}, time: NaN, longName: false };
 
 function finish(r: SyslogResult, opts: SyslogParseOptions): SyslogResult {
   const from = opts?.receivedFrom;
@@ -245,6 +296,9 @@ function finish(r: SyslogResult, opts: SyslogParseOptions): SyslogResult {
 }
 
 function failure(s: string, pri: number, opts: SyslogParseOptions): SyslogResult {
+  // A failure keeps nothing of a partial parse (parseSyslogFields' time and names included).
+  fieldsTime = NaN;
+  fieldsLongName = false;
   const r = newResult(pri, s);
   r.tags = [SYSLOG_PARSE_FAILURE_TAG];
   return finish(r, opts);
@@ -316,7 +370,7 @@ function parse5424(s: string, pos: number, end: number, pri: number, opts: Syslo
   i = j + 1;
 
   const r = newResult(pri, '');
-  if (ts === ts) r['@timestamp'] = ts;
+  if (ts === ts) setTime(r, ts);
   if (host !== undefined) r.host = host;
   r['syslog.version'] = version;
   if (app !== undefined) r['syslog.appname'] = app;
@@ -392,6 +446,7 @@ function parseStructuredData(s: string, pos: number, end: number, r: SyslogResul
       const value = escaped ? unescapeSdValue(s, valueStart, i) : s.slice(valueStart, i);
       i++; // closing quote
       const key = sdKey(id, name);
+      if (key.length > MAX_FIELD_NAME_BYTES) fieldsLongName = true;
       const prev = r[key];
       if (prev === undefined) r[key] = value;
       else if (typeof prev === 'string') r[key] = [prev, value];
@@ -535,7 +590,7 @@ function parse3164(s: string, pos: number, end: number, pri: number, opts: Syslo
     }
   }
   const ts = dateToEpoch(opts);
-  if (ts === ts) r['@timestamp'] = ts;
+  if (ts === ts) setTime(r, ts);
   if (host !== undefined) r.host = host;
 
   if (cisco) {
@@ -911,8 +966,67 @@ function nowMs(opts: SyslogParseOptions): number {
   return t === t ? t : Date.now();
 }
 
-/** Converts the d_* slots to epoch milliseconds; NaN if not representable. */
+// dateToEpoch's cache: the last whole second it converted, and for what. Messages come in bursts
+// that share their second, and the conversion (Date.UTC, zone offsets, the year-less search) costs
+// more than the rest of an RFC 3164 parse.
+let k_year = -2;
+let k_month = 0;
+let k_day = 0;
+let k_hour = 0;
+let k_min = 0;
+let k_sec = 0;
+let k_off = NaN;
+let k_zone: string | undefined = undefined;
+let k_now = NaN;
+let k_base = NaN;
+let timeCacheOn = true;
+
+/** For tests: converts every time from scratch (false) or through the per-second cache (true, the default). */
+export function useSyslogTimeCache(on: boolean): void {
+  timeCacheOn = on;
+  k_year = -2;
+}
+
+/**
+ * Converts the d_* slots to epoch milliseconds; NaN if not representable.
+ * The result is the whole second's conversion plus d_frac (as dateToEpochUncached
+ * computes it), so the whole second is cached. A year-less date also depends on
+ * `now`, which is part of the key, and on the fraction only when the instant lies
+ * within a second of the YEARLESS_FUTURE_SKEW_MS limit: that case is recomputed.
+ */
 function dateToEpoch(opts: SyslogParseOptions): number {
+  if (!timeCacheOn) return dateToEpochUncached(opts);
+  const zoneName = opts?.timeZone;
+  const yearless = d_year < 0;
+  const now = yearless ? nowMs(opts) : NaN;
+  let base: number;
+  if (
+    d_sec === k_sec && d_min === k_min && d_hour === k_hour && d_day === k_day && d_month === k_month && d_year === k_year &&
+    (d_off === k_off || (d_off !== d_off && k_off !== k_off)) && zoneName === k_zone && (!yearless || now === k_now)
+  ) {
+    base = k_base;
+  } else {
+    const frac = d_frac;
+    d_frac = 0;
+    base = dateToEpochUncached(opts);
+    d_frac = frac;
+    k_year = d_year;
+    k_month = d_month;
+    k_day = d_day;
+    k_hour = d_hour;
+    k_min = d_min;
+    k_sec = d_sec;
+    k_off = d_off;
+    k_zone = zoneName;
+    k_now = now;
+    k_base = base;
+  }
+  const t = base + d_frac;
+  if (!yearless || t !== t || t <= now + YEARLESS_FUTURE_SKEW_MS) return t;
+  return dateToEpochUncached(opts);
+}
+
+function dateToEpochUncached(opts: SyslogParseOptions): number {
   const wallNoFrac = d_year >= 0 ? utcMs(d_year, d_month, d_day, d_hour, d_min, d_sec) : NaN;
   if (d_year >= 0 && d_off === d_off) return wallNoFrac - d_off + d_frac;
   const zone = getZone(opts?.timeZone);

@@ -58,8 +58,8 @@ import { addTag, TAG, type FieldValue, type LogEvent } from '../../core/event.js
 import { cleanFieldName, INVALID_TIMESTAMP_FIELD, MAX_FIELD_NAME_BYTES, newFields } from '../../core/normalize.js';
 import type { Input, InputContext } from '../input.js';
 import { PacedWriter } from '../paced-writer.js';
-import { SyslogFrameDecoder, type SyslogFrame } from './framing.js';
-import { parseSyslog, SYSLOG_PARSE_FAILURE_TAG, type SyslogParseOptions, type SyslogResult } from './parse.js';
+import { SyslogFrameDecoder } from './framing.js';
+import { parseSyslog, parseSyslogFields, SYSLOG_PARSE_FAILURE_TAG, type SyslogParseOptions, type SyslogResult } from './parse.js';
 
 /** TLS settings, as src/ingest/tls.ts defines them. */
 export interface SyslogTlsOptions {
@@ -189,6 +189,21 @@ export function syslogEvent(r: SyslogResult, arrivalMicros: number): LogEvent {
   return event;
 }
 
+/**
+ * syslogEvent for parseSyslogFields' output (fields without `@timestamp`,
+ * the time beside them, no name to repair): the same event without copying
+ * the fields.
+ */
+export function eventWithTime(fields: Record<string, FieldValue>, ms: number, arrivalMicros: number): LogEvent {
+  const event: LogEvent = { ts: arrivalMicros, fields };
+  if (ms >= 0 && ms <= MAX_EVENT_MS) event.ts = Math.round(ms * 1000);
+  else if (ms === ms) {
+    fields[INVALID_TIMESTAMP_FIELD] = Number.isFinite(ms) && ms > -8.64e15 ? new Date(ms).toISOString() : String(ms);
+    addTag(event, TAG.timestampParseFailure);
+  }
+  return event;
+}
+
 /** `::ffff:1.2.3.4` -> `1.2.3.4`; other addresses unchanged. */
 function plainAddress(a: string | undefined): string {
   if (a === undefined) return '';
@@ -243,9 +258,16 @@ export class MessageSink {
   }
 
   add(data: Buffer, truncated: boolean): void {
-    const r = parseSyslog(data, this.parseOpts);
-    const ev = syslogEvent(r, this.arrivalMicros);
-    const tags = r.tags;
+    this.addRange(data, 0, data.length, truncated);
+  }
+
+  /** The message `buf[start, end)`. */
+  addRange(buf: Buffer, start: number, end: number, truncated: boolean): void {
+    const text = buf.toString('utf8', start, end);
+    const p = parseSyslogFields(text, this.parseOpts);
+    // Names to repair (rare): the general path, which repairs them as eventFromObject does.
+    const ev = p.longName ? syslogEvent(parseSyslog(text, this.parseOpts), this.arrivalMicros) : eventWithTime(p.fields, p.time, this.arrivalMicros);
+    const tags = ev.fields.tags as string[] | undefined;
     if (tags !== undefined && tags.includes(SYSLOG_PARSE_FAILURE_TAG)) this.failures++;
     if (truncated) {
       addTag(ev, TAG.truncated);
@@ -298,8 +320,8 @@ async function startSyslogStream(
     const sink = new MessageSink(s.timeZone, remote);
     const decoder = new SyslogFrameDecoder({
       maxMessageBytes: s.maxMessageBytes,
-      onFrame: (f: SyslogFrame) => {
-        if (f.data.length > 0) sink.add(f.data, f.truncated);
+      onMessage: (buf, start, end, truncated) => {
+        if (end > start) sink.addRange(buf, start, end, truncated);
       },
     });
     const writer = new PacedWriter(socket, sink, {
