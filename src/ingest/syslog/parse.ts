@@ -414,7 +414,7 @@ function parseStructuredData(s: string, pos: number, end: number, r: SyslogResul
     const idStart = i;
     while (i < end && isSdNameChar(s.charCodeAt(i))) i++;
     if (i === idStart || i >= end) return -1;
-    const id = s.slice(idStart, i);
+    const sd = recentSdId(s, idStart, i);
     for (;;) {
       if (i >= end) return -1;
       const c = s.charCodeAt(i);
@@ -428,7 +428,7 @@ function parseStructuredData(s: string, pos: number, end: number, r: SyslogResul
       while (i < end && isSdNameChar(s.charCodeAt(i))) i++;
       if (i === nameStart || i + 1 >= end) return -1;
       if (s.charCodeAt(i) !== C_EQ || s.charCodeAt(i + 1) !== C_QUOTE) return -1;
-      const name = s.slice(nameStart, i);
+      const key = recentSdKey(sd, s, nameStart, i);
       i += 2;
       const valueStart = i;
       let escaped = false;
@@ -445,7 +445,6 @@ function parseStructuredData(s: string, pos: number, end: number, r: SyslogResul
       }
       const value = escaped ? unescapeSdValue(s, valueStart, i) : s.slice(valueStart, i);
       i++; // closing quote
-      const key = sdKey(id, name);
       if (key.length > MAX_FIELD_NAME_BYTES) fieldsLongName = true;
       const prev = r[key];
       if (prev === undefined) r[key] = value;
@@ -454,6 +453,47 @@ function parseStructuredData(s: string, pos: number, end: number, r: SyslogResul
     }
   }
   return i;
+}
+
+// The SD-IDs of the last messages and their parameters' field names, matched in place in the
+// message text: most messages repeat the SD-IDs and names of the one before, and comparing in
+// place spares slicing the ID and the name and hashing them for sdKey's maps.
+interface RecentSd {
+  id: string;
+  names: string[];
+  keys: SyslogSdKey[];
+}
+const recentSd: RecentSd[] = [];
+const MAX_RECENT_SD = 8;
+const MAX_RECENT_NAMES = 16;
+
+function recentSdId(s: string, start: number, stop: number): RecentSd {
+  const len = stop - start;
+  for (let k = 0; k < recentSd.length; k++) {
+    const e = recentSd[k] as RecentSd;
+    if (e.id.length === len && s.startsWith(e.id, start)) return e;
+  }
+  const e: RecentSd = { id: s.slice(start, stop), names: [], keys: [] };
+  if (len > MAX_FIELD_NAME_BYTES) return e; // not worth keeping
+  if (recentSd.length >= MAX_RECENT_SD) recentSd.pop();
+  recentSd.unshift(e);
+  return e;
+}
+
+function recentSdKey(sd: RecentSd, s: string, start: number, stop: number): SyslogSdKey {
+  const len = stop - start;
+  const names = sd.names;
+  for (let k = 0; k < names.length; k++) {
+    const n = names[k] as string;
+    if (n.length === len && s.startsWith(n, start)) return sd.keys[k] as SyslogSdKey;
+  }
+  const name = s.slice(start, stop);
+  const key = sdKey(sd.id, name);
+  if (names.length < MAX_RECENT_NAMES && len <= MAX_FIELD_NAME_BYTES) {
+    names.push(name);
+    sd.keys.push(key);
+  }
+  return key;
 }
 
 // SD field names are few and repeat; caching them saves building and
