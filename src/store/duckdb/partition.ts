@@ -38,8 +38,15 @@ const SEGMENT_AGE_MS = 1_000;
 /** The open block's minis are merged once there are this many. */
 const MAX_MINIS = 8;
 const GRACE_MS = 10_000;
-/** Row groups within a Parquet file: several per file let both cores decompress one block. */
-const PARQUET_ROW_GROUP = 16_384;
+/**
+ * Parquet's version 2 encodings, one row group per block: timestamps and
+ * sequence numbers delta-encoded (under 1 KB a block where plain zstd kept
+ * 230 KB). Measured over the 82 blocks of 10M events, against version 1 with
+ * row groups of 16,384: reading the time column 2.4× faster, a histogram 1.6×,
+ * grouping by host 1.3×, files 14% smaller. (Version 2 with small row groups
+ * made grouping by host slower.)
+ */
+const parquetOptions = (rowGroup: number): string => `PARQUET_VERSION V2, ROW_GROUP_SIZE ${rowGroup}`;
 
 /** The fixed columns of every file, in order, with their SQL types. */
 export const BASE_COLUMNS: { name: string; sql: string }[] = [
@@ -470,7 +477,7 @@ export class Partition {
   private async copyToParquet(conn: DuckDBConnection, select: string, params: import('@duckdb/node-api').DuckDBValue[], file: string): Promise<void> {
     const tmp = `${file}.tmp`;
     await conn.run(
-      `COPY (${select}) TO ${quote(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${this.compressionLevel}, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP})`,
+      `COPY (${select}) TO ${quote(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${this.compressionLevel}, ${parquetOptions(this.blockRows)})`,
       params,
     );
     const fd = await fs.promises.open(tmp, 'r');
