@@ -48,8 +48,10 @@ export interface DuckDBStoreOptions {
   retentionDays?: number;
   /** Dynamic columns before further fields go to the overflow map (Elasticsearch's total_fields.limit is 1000). */
   maxColumns?: number;
-  /** DuckDB's memory limit, e.g. '256MB'. */
+  /** DuckDB's memory limit for queries, e.g. '256MB'. */
   memoryLimit?: string;
+  /** DuckDB's memory limit for background conversion and compaction (default: memoryLimit); a thousand columns need about 200 MB. */
+  converterMemoryLimit?: string;
   threads?: number;
   bloomBits?: number;
   /** Rows per block (bloom filter and compaction unit); the default matches DuckDB's row groups. Small values are for tests. */
@@ -65,7 +67,11 @@ const DAY_MICROS = 86_400_000_000;
 const ALL_TIME: TimeRange = { fromMicros: 0, toMicros: Date.UTC(10000, 0, 1) * 1000 };
 /** Generated ids: the partition's day and the event's sequence number in it. */
 const GENERATED_ID = /^(\d{8})-(\d{1,15})$/;
-/** Segments with more columns than this are converted to Parquet before a query reads them. */
+/**
+ * Segments with more columns than this are converted to Parquet before a
+ * query reads them; with more fields than this in all, hits are fetched
+ * apart from the query that finds them.
+ */
 const WIDE_SEGMENT_COLUMNS = 64;
 /** How often background work (segments to Parquet, compaction) looks for something to do. */
 const MAINTAIN_EVERY_MS = 250;
@@ -78,6 +84,8 @@ type PendingWrite =
 export class DuckDBStore implements Store {
   private instance: DuckDBInstance | null = null;
   private writer!: DuckDBConnection;
+  /** Background file work (segments to Parquet, merges, rewrites), on an instance of its own. */
+  private converter: DuckDBInstance | null = null;
   private compactor!: DuckDBConnection;
   private readers: DuckDBConnection[] = [];
   private nextReader = 0;
@@ -106,7 +114,14 @@ export class DuckDBStore implements Store {
     // Timestamps are stored as UTC; time zones are applied explicitly where a query asks for one.
     await this.writer.run("LOAD icu; SET GLOBAL TimeZone = 'UTC'; SET GLOBAL parquet_metadata_cache = true");
     for (let i = 0; i < 2; i++) this.readers.push(await this.instance.connect());
-    this.compactor = await this.instance.connect();
+    // One thread: turning segments into Parquet must leave the other core to the event loop, which
+    // serves every input; DuckDB's threads setting is per instance, so this work gets one of its own.
+    this.converter = await DuckDBInstance.create(':memory:', {
+      memory_limit: this.opts.converterMemoryLimit ?? this.opts.memoryLimit ?? '256MB',
+      threads: '1',
+      preserve_insertion_order: 'true',
+    });
+    this.compactor = await this.converter.connect();
     this.catalog = new Catalog(this.writer, this.opts.maxColumns ?? 1000);
     await this.catalog.load();
     for (const name of fs.readdirSync(this.partitionDir).sort()) {
@@ -124,20 +139,20 @@ export class DuckDBStore implements Store {
   /** Background work of every partition, one pass at a time. */
   private maintainAll(force: boolean): Promise<void> {
     if (this.maintaining) return this.maintaining;
-    this.maintaining = (async () => {
-      try {
-        for (const p of [...this.partitions.values()]) {
-          if (!p.pendingWork && !force) continue;
-          try {
-            await p.exclusive(() => (force ? p.close(this.compactor) : p.maintain(this.compactor, false)));
-          } catch (err) {
-            (this.opts.onBackgroundError ?? ((e: Error) => process.emitWarning(`logmill storage: ${e.message}`)))(err as Error);
-          }
+    const pass = async (): Promise<void> => {
+      for (const p of [...this.partitions.values()]) {
+        if (!p.pendingWork && !force) continue;
+        try {
+          await p.exclusive(() => (force ? p.close(this.compactor) : p.maintain(this.compactor, false)));
+        } catch (err) {
+          (this.opts.onBackgroundError ?? ((e: Error) => process.emitWarning(`logmill storage: ${e.message}`)))(err as Error);
         }
-      } finally {
-        this.maintaining = null;
       }
-    })();
+    };
+    // Cleared in a callback, which runs after the assignment even when the pass finishes at once.
+    this.maintaining = pass().finally(() => {
+      this.maintaining = null;
+    });
     return this.maintaining;
   }
 
@@ -199,6 +214,8 @@ export class DuckDBStore implements Store {
     for (const c of [...this.readers, this.writer, this.compactor]) c.closeSync();
     this.instance?.closeSync();
     this.instance = null;
+    this.converter?.closeSync();
+    this.converter = null;
   }
 
   // ---------------------------------------------------------------- writing
@@ -504,7 +521,8 @@ export class DuckDBStore implements Store {
     const where = compileFilter(req.query.filter, ctx);
     const SOURCE = '\u0000source\u0000';
     const pipes = req.query.pipes.length > 0 ? compilePipes(req.query.pipes, SOURCE, ctx, req.limit) : null;
-    const from = await this.relation(req.range, req.query.filter, params, this.referenced(where, pipes?.sql ?? ''));
+    const whole = pipes ? null : this.wholeRows();
+    const from = await this.relation(req.range, req.query.filter, params, whole ?? this.referenced(where, pipes?.sql ?? ''));
 
     if (pipes) {
       const sql = pipes.sql.replace(SOURCE, `(SELECT * FROM ${from} WHERE ${where}) AS src`);
@@ -524,13 +542,13 @@ export class DuckDBStore implements Store {
     // misses events the total counted (running them at once let the page see an older snapshot).
     const [[total]] = await this.read(`SELECT count(*) FROM ${from} WHERE ${where}`, countParams);
     const keys = await this.read(
-      `SELECT epoch_us(ts), _day, _seq FROM ${from} WHERE ${where}${cursorSql} ORDER BY ts DESC, _day DESC, _seq DESC LIMIT ${Math.max(0, Math.floor(req.limit))}`,
+      `SELECT ${whole ? hitColumns(whole) : 'epoch_us(ts), _day, _seq'} FROM ${from} WHERE ${where}${cursorSql} ORDER BY ts DESC, _day DESC, _seq DESC LIMIT ${Math.max(0, Math.floor(req.limit))}`,
       params,
     );
-    const found = await this.hitsByKey(keys.map((k) => ({ day: Number(k[1]), seq: Number(k[2]) })));
+    const found = whole ? null : await this.hitsByKey(keys.map((k) => ({ day: Number(k[1]), seq: Number(k[2]) })));
     const hits: Hit[] = [];
     for (const k of keys) {
-      const hit = found.get(`${k[1]}/${k[2]}`);
+      const hit = whole ? this.toHit(k, whole) : found?.get(`${k[1]}/${k[2]}`);
       if (hit) hits.push(hit);
     }
     const last = keys[keys.length - 1];
@@ -579,6 +597,15 @@ export class DuckDBStore implements Store {
       }
     }
     return out;
+  }
+
+  /**
+   * Every column, when there are few enough for one query to read whole hits
+   * as it finds them; null when hits must be fetched in a second step.
+   */
+  private wholeRows(): FieldEntry[] | null {
+    const entries = this.columnEntries();
+    return entries.length <= WIDE_SEGMENT_COLUMNS ? entries : null;
   }
 
   /**
@@ -689,7 +716,8 @@ export class DuckDBStore implements Store {
     const where = compileFilter(req.filter, ctx);
     // The sort's columns are projected too; their expressions are compiled after the count, whose parameters come first.
     const sortColumns = (req.sort ?? []).map((k) => this.columnRef(k.field)?.column ?? '').join(' ');
-    const from = await this.relation(req.range ?? ALL_TIME, req.filter, params, this.referenced(where, sortColumns));
+    const whole = this.wholeRows();
+    const from = await this.relation(req.range ?? ALL_TIME, req.filter, params, whole ?? this.referenced(where, sortColumns));
     let total = { value: 0, exact: false };
     if (req.trackTotalHits !== false) {
       const cap = typeof req.trackTotalHits === 'number' ? Math.max(0, Math.floor(req.trackTotalHits)) : null;
@@ -714,14 +742,15 @@ export class DuckDBStore implements Store {
     }
     const order = all.map((k) => `${k.expr} ${k.desc ? 'DESC' : 'ASC'} NULLS ${(k.missing ?? 'last').toUpperCase()}`).join(', ');
     const sortCols = keys.map((k, i) => `${k.expr} AS _s${i}`);
+    // Rows as [_day, _seq, ...sort values, ...hit columns when read at once].
     const found = await this.read(
-      `SELECT ${['_day', '_seq', ...sortCols].join(', ')} FROM ${from} WHERE ${where}${after} ORDER BY ${order} LIMIT ${Math.max(0, Math.floor(req.limit))} OFFSET ${Math.max(0, Math.floor(req.offset ?? 0))}`,
+      `SELECT ${['_day', '_seq', ...sortCols, ...(whole ? [hitColumns(whole)] : [])].join(', ')} FROM ${from} WHERE ${where}${after} ORDER BY ${order} LIMIT ${Math.max(0, Math.floor(req.limit))} OFFSET ${Math.max(0, Math.floor(req.offset ?? 0))}`,
       params,
     );
-    const byKey = await this.hitsByKey(found.map((f) => ({ day: Number(f[0]), seq: Number(f[1]) })));
+    const byKey = whole ? null : await this.hitsByKey(found.map((f) => ({ day: Number(f[0]), seq: Number(f[1]) })));
     const hits: (Hit & { _sort: unknown[] })[] = [];
     for (const f of found) {
-      const hit = byKey.get(`${f[0]}/${f[1]}`) as (Hit & { _sort: unknown[] }) | undefined;
+      const hit = (whole ? this.toHit(f.slice(2 + sortCols.length), whole) : byKey?.get(`${f[0]}/${f[1]}`)) as (Hit & { _sort: unknown[] }) | undefined;
       if (!hit) continue;
       hit._sort = [...keys.map((k, i) => sortValue(k.field, f[2 + i])), Number(f[0]), Number(f[1])];
       hits.push(hit);
@@ -880,6 +909,11 @@ function repairTimestamp(ev: LogEvent): void {
   ev.fields[INVALID_TIMESTAMP_FIELD] = Number.isFinite(ev.ts) ? String(ev.ts) : 'NaN';
   ev.ts = Date.now() * 1000;
   addTag(ev, TAG.timestampParseFailure);
+}
+
+/** The columns `toHit` reads, in its order. */
+function hitColumns(entries: FieldEntry[]): string {
+  return ['epoch_us(ts)', '_day', '_seq', '_doc_id', '_index', 'message', 'host', 'source', 'level', 'tags', '_overflow', ...entries.map((e) => e.column as string)].join(', ');
 }
 
 const ID_EXPR = "coalesce(_doc_id, CAST(_day AS VARCHAR) || '-' || CAST(_seq AS VARCHAR))";
