@@ -529,6 +529,13 @@ export class Partition {
     }
   }
 
+  /** Rows still in segment files, waiting to become Parquet. */
+  segmentRows(): number {
+    let rows = 0;
+    for (const s of this.segments) rows += s.hi - s.lo;
+    return rows;
+  }
+
   get pendingWork(): boolean {
     return this.segments.length > 0 || this.retired.length > 0 || this.minis.some((m) => m.block < Math.floor(this.nextSeq / this.blockRows));
   }

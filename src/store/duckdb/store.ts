@@ -73,6 +73,8 @@ const GENERATED_ID = /^(\d{8})-(\d{1,15})$/;
  * apart from the query that finds them.
  */
 const WIDE_SEGMENT_COLUMNS = 64;
+/** Rows in segments beyond which writes wait for background conversion: four blocks, about 150 MB of NDJSON. */
+const MAX_BACKLOG_ROWS = 4 * DEFAULT_BLOCK_ROWS;
 /** How often background work (segments to Parquet, compaction) looks for something to do. */
 const MAINTAIN_EVERY_MS = 250;
 
@@ -246,6 +248,7 @@ export class DuckDBStore implements Store {
         }
         continue;
       }
+      await this.awaitConversion();
       // Every write waiting up to the next task goes into one commit.
       let end = 0;
       while (end < this.pending.length && !this.pending[end].task) end++;
@@ -258,6 +261,26 @@ export class DuckDBStore implements Store {
       }
     }
     this.writing = false;
+  }
+
+  /**
+   * Backpressure: while more rows wait in segments than background work can
+   * soon turn into Parquet, writes wait (and inputs with them: TCP windows
+   * close, Beats ACKs slow down) instead of letting NDJSON pile up on disk and
+   * queries read ever more of it.
+   */
+  private async awaitConversion(): Promise<void> {
+    // Bounded: if conversion keeps failing (its errors are reported), writes go on, slowly, rather than stop.
+    const until = Date.now() + 5_000;
+    while (!this.closed && Date.now() < until && this.backlogRows() > MAX_BACKLOG_ROWS) {
+      await Promise.all([this.maintainAll(false), new Promise((r) => setTimeout(r, 20))]);
+    }
+  }
+
+  private backlogRows(): number {
+    let rows = 0;
+    for (const p of this.partitions.values()) rows += p.segmentRows();
+    return rows;
   }
 
   private async writeNow(events: LogEvent[]): Promise<void> {
