@@ -8,6 +8,7 @@ import {
   DuckDBInstance,
   DuckDBListValue,
   DuckDBMapValue,
+  DuckDBStructValue,
   DuckDBTimestampValue,
   type DuckDBConnection,
   type DuckDBValue,
@@ -561,17 +562,33 @@ export class DuckDBStore implements Store {
       const [t, d, q] = [params.length - 2, params.length - 1, params.length];
       cursorSql = ` AND (ts < make_timestamp($${t}::BIGINT) OR (ts = make_timestamp($${t}::BIGINT) AND (_day < $${d} OR (_day = $${d} AND _seq < $${q}))))`;
     }
-    // Count first, then the page: each query sees the commits before it starts, so a page never
-    // misses events the total counted (running them at once let the page see an older snapshot).
-    const [[total]] = await this.read(`SELECT count(*) FROM ${from} WHERE ${where}`, countParams);
-    const keys = await this.read(
-      `SELECT ${whole ? hitColumns(whole) : 'epoch_us(ts), _day, _seq'} FROM ${from} WHERE ${where}${cursorSql} ORDER BY ts DESC, _day DESC, _seq DESC LIMIT ${Math.max(0, Math.floor(req.limit))}`,
-      params,
-    );
-    const found = whole ? null : await this.hitsByKey(keys.map((k) => ({ day: Number(k[1]), seq: Number(k[2]) })));
+    const limit = Math.max(0, Math.floor(req.limit));
+    let total: number;
+    let keys: DuckDBValue[][];
+    if (req.query.filter.kind === 'all' || limit === 0) {
+      // Everything matches: the count comes from file statistics, and a top-N sort over the time
+      // column is cheaper than the aggregate below. Both queries read the same files and the
+      // same committed rows, named in `from`.
+      total = Number((await this.read(`SELECT count(*) FROM ${from} WHERE ${where}`, countParams))[0][0]);
+      keys = limit === 0 ? [] : await this.read(
+        `SELECT ${whole ? hitColumns(whole) : 'epoch_us(ts), _day, _seq'} FROM ${from} WHERE ${where}${cursorSql} ORDER BY ts DESC, _day DESC, _seq DESC LIMIT ${limit}`,
+        params,
+      );
+    } else {
+      // A filter: one scan gives the total and the page's keys (the newest N, as a list), and the
+      // hits are then read from the files that hold them, by sequence number.
+      const top = `max({t: epoch_us(ts), d: _day, s: _seq}, ${limit})${cursorSql ? ` FILTER (WHERE TRUE${cursorSql})` : ''}`;
+      const [[count, list]] = await this.read(`SELECT count(*), ${top} FROM ${from} WHERE ${where}`, params);
+      total = Number(count);
+      keys = (list instanceof DuckDBListValue ? list.items : [])
+        .map((item) => Object.values((item as DuckDBStructValue).entries).map((v) => Number(v)))
+        .sort((x, y) => y[0] - x[0] || y[1] - x[1] || y[2] - x[2]);
+    }
+    const direct = whole !== null && (req.query.filter.kind === 'all' || limit === 0);
+    const found = direct ? null : await this.hitsByKey(keys.map((k) => ({ day: Number(k[1]), seq: Number(k[2]) })));
     const hits: Hit[] = [];
     for (const k of keys) {
-      const hit = whole ? this.toHit(k, whole) : found?.get(`${k[1]}/${k[2]}`);
+      const hit = direct ? this.toHit(k, whole) : found?.get(`${k[1]}/${k[2]}`);
       if (hit) hits.push(hit);
     }
     const last = keys[keys.length - 1];
