@@ -10,10 +10,10 @@
  *   s<seq>.ndjson         segment: the write-ahead log. An acknowledged write
  *                         is a line here, synced to disk. DuckDB reads it with
  *                         its NDJSON reader while it is young.
- *   m<lo>-<hi>.parquet    mini: a segment turned into zstd Parquet after a
- *                         second or 16k rows, by DuckDB's threads.
- *   b<block>.parquet      block: the minis of a sealed block merged into one
- *                         file, beside b<block>.bloom, its bloom filter.
+ *   m<lo>-<hi>.parquet    mini: segments of the open block turned into zstd
+ *                         Parquet once a second old, by DuckDB.
+ *   b<block>.parquet      block: the minis and segments of a sealed block in
+ *                         one file, beside b<block>.bloom, its bloom filter.
  *
  * Each step writes a new file, syncs it and renames it into place before the
  * files it replaces are deleted, so a crash at any moment leaves each row in
@@ -394,7 +394,7 @@ export class Partition {
     }
     for (const block of new Set(this.minis.map((m) => m.block))) {
       const minis = this.minis.filter((m) => m.block === block);
-      if (block >= openBlock && minis.length > MAX_MINIS) await this.merge(conn, minis, this.miniFile(minis[0].lo, minis[minis.length - 1].hi), 'mini');
+      if (block >= openBlock && minis.length > MAX_MINIS) await this.mergeMinis(conn, minis);
     }
     this.deleteRetired(force);
   }
@@ -423,24 +423,18 @@ export class Partition {
   }
 
   /** Minis into one file: a larger mini, or the block's file. */
-  private async merge(conn: DuckDBConnection, minis: ParquetPart[], file: string, kind: 'mini' | 'block'): Promise<ParquetPart> {
+  /** The open block's minis into one larger mini. */
+  private async mergeMinis(conn: DuckDBConnection, minis: ParquetPart[]): Promise<void> {
     const list = minis.map((m) => quote(m.file)).join(', ');
+    const file = this.miniFile(minis[0].lo, minis[minis.length - 1].hi);
     // No ORDER BY: the files are read in sequence order and DuckDB keeps insertion order.
     await this.copyToParquet(conn, `SELECT * FROM read_parquet([${list}], union_by_name = true)`, [], file);
     const columns = new Map<string, FieldType>();
     for (const m of minis) for (const [c, t] of m.columns) if (!columns.has(c) || t === 'float') columns.set(c, t);
-    const block = minis[0].block;
-    const part: ParquetPart =
-      kind === 'block'
-        ? { kind, block, lo: block * this.blockRows, hi: (block + 1) * this.blockRows, file, columns }
-        : { kind, block, lo: minis[0].lo, hi: minis[minis.length - 1].hi, file, columns };
     this.minis = this.minis.filter((m) => !minis.includes(m));
-    if (kind === 'mini') {
-      this.minis.push(part);
-      this.minis.sort((a, b) => a.lo - b.lo);
-    }
+    this.minis.push({ kind: 'mini', block: minis[0].block, lo: minis[0].lo, hi: minis[minis.length - 1].hi, file, columns });
+    this.minis.sort((a, b) => a.lo - b.lo);
     for (const m of minis) this.retire(m.file);
-    return part;
   }
 
   /** A sealed block's minis and segments into its file; its bloom filter is written first, so a block file always has one. */
