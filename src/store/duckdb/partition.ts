@@ -119,6 +119,8 @@ export class Partition {
   committed = 0;
   /** Compacted blocks. */
   readonly blocks = new Map<number, ParquetPart>();
+  /** Grows when a block file is written again: cached bloom filters of older files no longer hold. */
+  blockEpoch = 0;
   private minis: ParquetPart[] = [];
   private segments: Segment[] = [];
   private current: Segment | null = null;
@@ -377,24 +379,27 @@ export class Partition {
   async maintain(conn: DuckDBConnection, force: boolean): Promise<void> {
     const cur = this.current;
     if (cur && !cur.writing && cur.hi > cur.lo && (force || Date.now() - cur.openedAt >= SEGMENT_AGE_MS)) this.rotate();
-    const idle = this.segments.filter((s) => s !== this.current && !s.writing);
-    const openBlock = Math.floor(this.nextSeq / this.blockRows);
+    // Every list is taken afresh after each await: writes go on meanwhile, and a segment that was
+    // being written a moment ago may be idle now. (A stale list once let a block be compacted
+    // without a late segment, and then again from that segment alone, over its first file.)
+    const idle = (): Segment[] => this.segments.filter((s) => s !== this.current && !s.writing);
+    const busy = (block: number): boolean => this.segments.some((s) => s.block === block && (s === this.current || s.writing));
+    const openBlock = (): number => Math.floor(this.nextSeq / this.blockRows);
     // Sealed blocks (no row can be added to them any more): minis and segments into the block's file
     // at once, so that under a steady stream most rows go from their segment to their block directly.
-    const sealed = new Set([...this.minis.map((m) => m.block), ...idle.map((s) => s.block)].filter((b) => b < openBlock));
-    for (const block of sealed) {
-      if (this.segments.some((s) => s.block === block && (s === this.current || s.writing))) continue;
-      await this.compactBlock(conn, block, this.minis.filter((m) => m.block === block), idle.filter((s) => s.block === block));
+    for (;;) {
+      const block = [...this.minis.map((m) => m.block), ...idle().map((s) => s.block)].find((b) => b < openBlock() && !busy(b));
+      if (block === undefined) break;
+      await this.compactBlock(conn, block, this.minis.filter((m) => m.block === block), idle().filter((s) => s.block === block));
     }
     // The open block: segments a second old become a mini, so that queries read little NDJSON.
-    const young = idle.filter((s) => !sealed.has(s.block));
-    for (const block of new Set(young.map((s) => s.block))) {
-      const segs = young.filter((s) => s.block === block);
-      if (force || Date.now() - segs[0].openedAt >= SEGMENT_AGE_MS) await this.convert(conn, segs);
+    for (const block of new Set(idle().map((s) => s.block))) {
+      const segs = idle().filter((s) => s.block === block);
+      if (segs.length > 0 && (force || Date.now() - segs[0].openedAt >= SEGMENT_AGE_MS)) await this.convert(conn, segs);
     }
     for (const block of new Set(this.minis.map((m) => m.block))) {
       const minis = this.minis.filter((m) => m.block === block);
-      if (block >= openBlock && minis.length > MAX_MINIS) await this.mergeMinis(conn, minis);
+      if (block >= openBlock() && minis.length > MAX_MINIS) await this.mergeMinis(conn, minis);
     }
     this.deleteRetired(force);
   }
@@ -447,6 +452,12 @@ export class Partition {
     }
     const sources: string[] = [];
     const columns = new Map<string, FieldType>();
+    // Rows for a block that already has its file (never expected) join it rather than replace it.
+    const existing = this.blocks.get(block);
+    if (existing) {
+      minis = [existing, ...minis];
+      this.blockEpoch++;
+    }
     if (minis.length > 0) {
       sources.push(`SELECT * FROM read_parquet([${minis.map((m) => quote(m.file)).join(', ')}], union_by_name = true)`);
       for (const m of minis) for (const [c, t] of m.columns) if (!columns.has(c) || t === 'float') columns.set(c, t);
@@ -475,7 +486,7 @@ export class Partition {
     this.blooms.delete(block);
     this.minis = this.minis.filter((m) => !minis.includes(m));
     this.segments = this.segments.filter((x) => !segs.includes(x));
-    for (const m of minis) this.retire(m.file);
+    for (const m of minis) if (m !== existing) this.retire(m.file);
     for (const x of segs) this.retire(x.file);
   }
 
