@@ -419,7 +419,7 @@ export class Partition {
       const lenient = live.some((s) => s.tainted);
       const { sql, types } = this.readSegments(live.map((s) => s.file), columns, lenient);
       const file = this.miniFile(lo, hi);
-      await this.copyToParquet(conn, `SELECT * FROM (${sql}) WHERE _seq IS NOT NULL AND _seq < ${hi}`, [], file);
+      await this.copyToParquet(conn, `SELECT * FROM (${sql}) WHERE _seq IS NOT NULL AND _seq < ${hi}`, [], file, types.size);
       this.minis.push({ kind: 'mini', block: live[0].block, lo, hi, file, columns: types });
       this.minis.sort((a, b) => a.lo - b.lo);
     }
@@ -433,9 +433,9 @@ export class Partition {
     const list = minis.map((m) => quote(m.file)).join(', ');
     const file = this.miniFile(minis[0].lo, minis[minis.length - 1].hi);
     // No ORDER BY: the files are read in sequence order and DuckDB keeps insertion order.
-    await this.copyToParquet(conn, `SELECT * FROM read_parquet([${list}], union_by_name = true)`, [], file);
     const columns = new Map<string, FieldType>();
     for (const m of minis) for (const [c, t] of m.columns) if (!columns.has(c) || t === 'float') columns.set(c, t);
+    await this.copyToParquet(conn, `SELECT * FROM read_parquet([${list}], union_by_name = true)`, [], file, columns.size);
     this.minis = this.minis.filter((m) => !minis.includes(m));
     this.minis.push({ kind: 'mini', block: minis[0].block, lo: minis[0].lo, hi: minis[minis.length - 1].hi, file, columns });
     this.minis.sort((a, b) => a.lo - b.lo);
@@ -480,7 +480,7 @@ export class Partition {
       fs.linkSync(minis[0].file, file);
       await syncDirAsync(this.dir);
     } else {
-      await this.copyToParquet(conn, relation, [], file);
+      await this.copyToParquet(conn, relation, [], file, columns.size);
     }
     this.blocks.set(block, { kind: 'block', block, lo: block * this.blockRows, hi: (block + 1) * this.blockRows, file, columns });
     this.blooms.delete(block);
@@ -492,7 +492,7 @@ export class Partition {
 
   /** Rewrites a Parquet file without the rows `matchSql` selects (by `_seq`), atomically by rename. */
   async rewrite(conn: DuckDBConnection, part: ParquetPart, matchSql: string, params: import('@duckdb/node-api').DuckDBValue[]): Promise<void> {
-    await this.copyToParquet(conn, `SELECT * FROM read_parquet(${quote(part.file)}) WHERE _seq NOT IN (${matchSql})`, params, part.file);
+    await this.copyToParquet(conn, `SELECT * FROM read_parquet(${quote(part.file)}) WHERE _seq NOT IN (${matchSql})`, params, part.file, part.columns.size);
   }
 
   /**
@@ -507,10 +507,12 @@ export class Partition {
     }
   }
 
-  private async copyToParquet(conn: DuckDBConnection, select: string, params: import('@duckdb/node-api').DuckDBValue[], file: string): Promise<void> {
+  /** `columns`: how many dynamic columns the file gets; wide files get small row groups, which the writer holds in memory. */
+  private async copyToParquet(conn: DuckDBConnection, select: string, params: import('@duckdb/node-api').DuckDBValue[], file: string, columns: number): Promise<void> {
+    const rowGroup = columns > 64 ? 2048 : Math.max(2048, Math.ceil(this.blockRows / 4));
     const tmp = `${file}.tmp`;
     await conn.run(
-      `COPY (${select}) TO ${quote(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${this.compressionLevel}, ${parquetOptions(Math.max(2048, Math.ceil(this.blockRows / 4)))})`,
+      `COPY (${select}) TO ${quote(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${this.compressionLevel}, ${parquetOptions(rowGroup)})`,
       params,
     );
     const fd = await fs.promises.open(tmp, 'r');

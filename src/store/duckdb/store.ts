@@ -51,7 +51,11 @@ export interface DuckDBStoreOptions {
   maxColumns?: number;
   /** DuckDB's memory limit for queries, e.g. '256MB'. */
   memoryLimit?: string;
-  /** DuckDB's memory limit for background conversion and compaction (default: memoryLimit); a thousand columns need about 200 MB. */
+  /**
+   * DuckDB's memory limit for background conversion and compaction. A cap, not a reservation: narrow
+   * data uses about 130 MB, but DuckDB's NDJSON reader needed more than 256 MB, now and then, for a
+   * segment of a thousand columns.
+   */
   converterMemoryLimit?: string;
   threads?: number;
   bloomBits?: number;
@@ -76,6 +80,8 @@ const GENERATED_ID = /^(\d{8})-(\d{1,15})$/;
 const WIDE_SEGMENT_COLUMNS = 64;
 /** Rows in segments beyond which writes wait for background conversion: four blocks, about 150 MB of NDJSON. */
 const MAX_BACKLOG_ROWS = 4 * DEFAULT_BLOCK_ROWS;
+/** Columns read per query when fetching hits: a 256 KiB buffer each in DuckDB's Parquet reader. */
+const FETCH_COLUMNS = 200;
 /** How often background work (segments to Parquet, compaction) looks for something to do. */
 const MAINTAIN_EVERY_MS = 250;
 
@@ -122,7 +128,7 @@ export class DuckDBStore implements Store {
     // One thread: turning segments into Parquet must leave the other core to the event loop, which
     // serves every input; DuckDB's threads setting is per instance, so this work gets one of its own.
     this.converter = await DuckDBInstance.create(':memory:', {
-      memory_limit: this.opts.converterMemoryLimit ?? this.opts.memoryLimit ?? '256MB',
+      memory_limit: this.opts.converterMemoryLimit ?? '512MB',
       threads: '1',
       preserve_insertion_order: 'true',
     });
@@ -633,9 +639,16 @@ export class DuckDBStore implements Store {
       }
       for (const src of sources) {
         const entries = src.columns.map((c) => this.catalog.ofColumn(c)).filter((e): e is FieldEntry => e !== undefined);
-        const cols = ['epoch_us(ts)', String(day), '_seq', '_doc_id', '_index', 'message', 'host', 'source', 'level', 'tags', '_overflow', ...entries.map((e) => e.column as string)];
-        const rows = await this.read(`SELECT ${cols.join(', ')} FROM ${src.from} WHERE _seq IN (${src.seqs.join(', ')})`, []);
-        for (const row of rows) out.set(`${day}/${row[2]}`, this.toHit(row, entries));
+        const where = `WHERE _seq IN (${src.seqs.join(', ')})`;
+        const base = ['epoch_us(ts)', String(day), '_seq', '_doc_id', '_index', 'message', 'host', 'source', 'level', 'tags', '_overflow'];
+        const rows = new Map<number, DuckDBValue[]>();
+        for (const row of await this.read(`SELECT ${base.join(', ')} FROM ${src.from} ${where}`, [])) rows.set(Number(row[2]), row);
+        // The fields a few hundred columns at a time: DuckDB's Parquet reader pins a buffer per column read.
+        for (let at = 0; at < entries.length; at += FETCH_COLUMNS) {
+          const part = entries.slice(at, at + FETCH_COLUMNS).map((e) => e.column as string);
+          for (const row of await this.read(`SELECT _seq, ${part.join(', ')} FROM ${src.from} ${where}`, [])) rows.get(Number(row[0]))?.push(...row.slice(1));
+        }
+        for (const [seq, row] of rows) out.set(`${day}/${seq}`, this.toHit(row, entries));
       }
     }
     return out;
