@@ -39,6 +39,13 @@ const SEGMENT_AGE_MS = 1_000;
 const MAX_MINIS = 8;
 const GRACE_MS = 10_000;
 /**
+ * Past this many dynamic columns data is wide: its files get small row groups (the Parquet writer
+ * holds one in memory), its segments are converted before a query reads them (DuckDB's NDJSON reader
+ * materializes every column), and with this many fields in all, hits are fetched apart from the
+ * query that finds them.
+ */
+export const WIDE_COLUMNS = 64;
+/**
  * Parquet's version 2 encodings, four row groups per block: timestamps and
  * sequence numbers delta-encoded (under 1 KB a row group where plain zstd
  * kept 230 KB). Measured over the 82 blocks of 10M events against version 1
@@ -119,8 +126,6 @@ export class Partition {
   committed = 0;
   /** Compacted blocks. */
   readonly blocks = new Map<number, ParquetPart>();
-  /** Grows when a block file is written again: cached bloom filters of older files no longer hold. */
-  blockEpoch = 0;
   private minis: ParquetPart[] = [];
   private segments: Segment[] = [];
   private current: Segment | null = null;
@@ -143,11 +148,11 @@ export class Partition {
   }
 
   blockFile(block: number): string {
-    return path.join(this.dir, `b${String(block).padStart(6, '0')}.parquet`);
+    return path.join(this.dir, `${blockName(block)}.parquet`);
   }
 
   bloomFile(block: number): string {
-    return path.join(this.dir, `b${String(block).padStart(6, '0')}.bloom`);
+    return path.join(this.dir, `${blockName(block)}.bloom`);
   }
 
   /** Runs `fn` alone among this partition's file changes (conversion, compaction, deletes, drop). */
@@ -241,7 +246,7 @@ export class Partition {
     for (const [block, part] of this.blocks) {
       if (fs.existsSync(this.bloomFile(block))) continue;
       const bloom = await bloomOf(conn, `SELECT message FROM read_parquet(${quote(part.file)})`, this.bloomBits);
-      writeDurably(this.bloomFile(block), bloom.toBytes());
+      await writeDurably(this.bloomFile(block), bloom.toBytes());
     }
   }
 
@@ -316,7 +321,7 @@ export class Partition {
     while (off < buf.length) off += (await seg.handle.write(buf, off, buf.length - off)).bytesWritten;
     await seg.handle.datasync();
     if (seg.fresh) {
-      await syncDirAsync(this.dir);
+      await syncDir(this.dir);
       seg.fresh = false;
     }
     seg.bytes += buf.length;
@@ -393,10 +398,7 @@ export class Partition {
       await this.compactBlock(conn, block, this.minis.filter((m) => m.block === block), idle().filter((s) => s.block === block));
     }
     // The open block: segments a second old become a mini, so that queries read little NDJSON.
-    for (const block of new Set(idle().map((s) => s.block))) {
-      const segs = idle().filter((s) => s.block === block);
-      if (segs.length > 0 && (force || Date.now() - segs[0].openedAt >= SEGMENT_AGE_MS)) await this.convert(conn, segs);
-    }
+    await this.convertIdle(conn, force);
     for (const block of new Set(this.minis.map((m) => m.block))) {
       const minis = this.minis.filter((m) => m.block === block);
       if (block >= openBlock() && minis.length > MAX_MINIS) await this.mergeMinis(conn, minis);
@@ -450,14 +452,11 @@ export class Partition {
       this.segments = this.segments.filter((x) => !segs.includes(x));
       return;
     }
+    // A block file is written once: replacing it would drop its rows. Should rows for a compacted block
+    // ever turn up, they stay where they are (still read by queries) and the error is reported.
+    if (this.blocks.has(block)) throw new Error(`${this.blockFile(block)} exists, yet rows of its block are still to be compacted`);
     const sources: string[] = [];
     const columns = new Map<string, FieldType>();
-    // Rows for a block that already has its file (never expected) join it rather than replace it.
-    const existing = this.blocks.get(block);
-    if (existing) {
-      minis = [existing, ...minis];
-      this.blockEpoch++;
-    }
     if (minis.length > 0) {
       sources.push(`SELECT * FROM read_parquet([${minis.map((m) => quote(m.file)).join(', ')}], union_by_name = true)`);
       for (const m of minis) for (const [c, t] of m.columns) if (!columns.has(c) || t === 'float') columns.set(c, t);
@@ -472,13 +471,13 @@ export class Partition {
     }
     const relation = sources.length === 1 ? sources[0] : sources.map((x) => `(${x})`).join(' UNION ALL BY NAME ');
     const bloom = this.blooms.get(block) ?? (await bloomOf(conn, relation, this.bloomBits));
-    await writeDurablyAsync(this.bloomFile(block), bloom.toBytes());
+    await writeDurably(this.bloomFile(block), bloom.toBytes());
     const file = this.blockFile(block);
     if (minis.length === 1 && live.length === 0) {
       // One mini already is the block: linked, not rewritten. The mini's name goes after the grace
       // period, so that a query planned to read it under that name still finds it.
       fs.linkSync(minis[0].file, file);
-      await syncDirAsync(this.dir);
+      await syncDir(this.dir);
     } else {
       await this.copyToParquet(conn, relation, [], file, columns.size);
     }
@@ -486,7 +485,7 @@ export class Partition {
     this.blooms.delete(block);
     this.minis = this.minis.filter((m) => !minis.includes(m));
     this.segments = this.segments.filter((x) => !segs.includes(x));
-    for (const m of minis) if (m !== existing) this.retire(m.file);
+    for (const m of minis) this.retire(m.file);
     for (const x of segs) this.retire(x.file);
   }
 
@@ -501,28 +500,29 @@ export class Partition {
    */
   async flushSegments(conn: DuckDBConnection): Promise<void> {
     this.rotate();
-    const idle = this.segments.filter((s) => !s.writing);
-    for (const block of new Set(idle.map((s) => s.block))) {
-      await this.convert(conn, idle.filter((s) => s.block === block));
+    await this.convertIdle(conn, true);
+  }
+
+  /** Segments not being written, one mini per block: those a second old, or all of them. */
+  private async convertIdle(conn: DuckDBConnection, all: boolean): Promise<void> {
+    const idle = (): Segment[] => this.segments.filter((s) => s !== this.current && !s.writing);
+    for (const block of new Set(idle().map((s) => s.block))) {
+      const segs = idle().filter((s) => s.block === block);
+      if (segs.length > 0 && (all || Date.now() - segs[0].openedAt >= SEGMENT_AGE_MS)) await this.convert(conn, segs);
     }
   }
 
   /** `columns`: how many dynamic columns the file gets; wide files get small row groups, which the writer holds in memory. */
   private async copyToParquet(conn: DuckDBConnection, select: string, params: import('@duckdb/node-api').DuckDBValue[], file: string, columns: number): Promise<void> {
-    const rowGroup = columns > 64 ? 2048 : Math.max(2048, Math.ceil(this.blockRows / 4));
+    const rowGroup = columns > WIDE_COLUMNS ? 2048 : Math.max(2048, Math.ceil(this.blockRows / 4));
     const tmp = `${file}.tmp`;
     await conn.run(
       `COPY (${select}) TO ${quote(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${this.compressionLevel}, ${parquetOptions(rowGroup)})`,
       params,
     );
-    const fd = await fs.promises.open(tmp, 'r');
-    try {
-      await fd.sync();
-    } finally {
-      await fd.close();
-    }
+    await syncPath(tmp);
     await fs.promises.rename(tmp, file);
-    await syncDirAsync(this.dir);
+    await syncDir(this.dir);
   }
 
   private retire(file: string): void {
@@ -576,6 +576,10 @@ export class Partition {
     }
     return total;
   }
+}
+
+function blockName(block: number): string {
+  return `b${String(block).padStart(6, '0')}`;
 }
 
 function closeHandle(seg: Segment): void {
@@ -643,49 +647,25 @@ export function quote(file: string): string {
   return `'${file.replace(/'/g, "''")}'`;
 }
 
-function writeDurably(file: string, bytes: Uint8Array): void {
+async function writeDurably(file: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, bytes);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  syncDir(path.dirname(file));
-}
-
-async function writeDurablyAsync(file: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp`;
-  const fh = await fs.promises.open(tmp, 'w');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await fs.promises.writeFile(tmp, bytes);
+  await syncPath(tmp);
   await fs.promises.rename(tmp, file);
-  await syncDirAsync(path.dirname(file));
+  await syncDir(path.dirname(file));
 }
 
-function syncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-async function syncDirAsync(dir: string): Promise<void> {
-  const fh = await fs.promises.open(dir, 'r');
+/** fsync of a file or a directory (for a directory: the names created or renamed in it). */
+async function syncPath(file: string): Promise<void> {
+  const fh = await fs.promises.open(file, 'r');
   try {
     await fh.sync();
   } finally {
     await fh.close();
   }
 }
+
+const syncDir = syncPath;
 
 function fieldTypeOfSql(sql: string): FieldType {
   if (sql === 'BIGINT') return 'integer';

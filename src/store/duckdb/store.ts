@@ -38,7 +38,7 @@ import {
   type TimeRange,
 } from '../store.js';
 import { Catalog, FIXED_COLUMNS, SQL_TYPE, type FieldEntry } from './catalog.js';
-import { BASE_COLUMNS, DEFAULT_BLOCK_ROWS, Partition, dayOfMicros, dayStartMicros, quote, type ParquetPart } from './partition.js';
+import { BASE_COLUMNS, DEFAULT_BLOCK_ROWS, WIDE_COLUMNS, Partition, dayOfMicros, dayStartMicros, quote, type ParquetPart } from './partition.js';
 import { encodeRow } from './rows.js';
 import { inferType } from './values.js';
 import { keySql, metricArg, metricSql } from './grouping.js';
@@ -72,12 +72,6 @@ const DAY_MICROS = 86_400_000_000;
 const ALL_TIME: TimeRange = { fromMicros: 0, toMicros: Date.UTC(10000, 0, 1) * 1000 };
 /** Generated ids: the partition's day and the event's sequence number in it. */
 const GENERATED_ID = /^(\d{8})-(\d{1,15})$/;
-/**
- * Segments with more columns than this are converted to Parquet before a
- * query reads them; with more fields than this in all, hits are fetched
- * apart from the query that finds them.
- */
-const WIDE_SEGMENT_COLUMNS = 64;
 /** Rows in segments beyond which writes wait for background conversion: four blocks, about 150 MB of NDJSON. */
 const MAX_BACKLOG_ROWS = 4 * DEFAULT_BLOCK_ROWS;
 /** Columns read per query when fetching hits: a 256 KiB buffer each in DuckDB's Parquet reader. */
@@ -405,7 +399,7 @@ export class DuckDBStore implements Store {
     for (const p of days) {
       // DuckDB's vectors for a thousand columns are tens of megabytes each; its NDJSON reader
       // materializes them all, Parquet does not. Wide segments are converted before being read.
-      if (!only && p.view().segments.some((seg) => seg.columns.size > WIDE_SEGMENT_COLUMNS)) {
+      if (!only && p.view().segments.some((seg) => seg.columns.size > WIDE_COLUMNS)) {
         await p.exclusive(() => p.flushSegments(this.compactor));
       }
       const view = p.view();
@@ -476,7 +470,7 @@ export class DuckDBStore implements Store {
 
   /** A compacted block's bloom filter, from its file, cached. */
   private async blockBloom(p: Partition, block: number): Promise<BloomFilter | null> {
-    const key = `${p.day}/${p.blockEpoch}/${block}`;
+    const key = `${p.day}/${block}`;
     const cached = this.bloomCache.get(key);
     if (cached !== undefined) return cached;
     let bloom: BloomFilter | null = null;
@@ -640,9 +634,8 @@ export class DuckDBStore implements Store {
       for (const src of sources) {
         const entries = src.columns.map((c) => this.catalog.ofColumn(c)).filter((e): e is FieldEntry => e !== undefined);
         const where = `WHERE _seq IN (${src.seqs.join(', ')})`;
-        const base = ['epoch_us(ts)', String(day), '_seq', '_doc_id', '_index', 'message', 'host', 'source', 'level', 'tags', '_overflow'];
         const rows = new Map<number, DuckDBValue[]>();
-        for (const row of await this.read(`SELECT ${base.join(', ')} FROM ${src.from} ${where}`, [])) rows.set(Number(row[2]), row);
+        for (const row of await this.read(`SELECT ${hitColumns([], String(day))} FROM ${src.from} ${where}`, [])) rows.set(Number(row[2]), row);
         // The fields a few hundred columns at a time: DuckDB's Parquet reader pins a buffer per column read.
         for (let at = 0; at < entries.length; at += FETCH_COLUMNS) {
           const part = entries.slice(at, at + FETCH_COLUMNS).map((e) => e.column as string);
@@ -660,7 +653,7 @@ export class DuckDBStore implements Store {
    */
   private wholeRows(): FieldEntry[] | null {
     const entries = this.columnEntries();
-    return entries.length <= WIDE_SEGMENT_COLUMNS ? entries : null;
+    return entries.length <= WIDE_COLUMNS ? entries : null;
   }
 
   /**
@@ -966,9 +959,9 @@ function repairTimestamp(ev: LogEvent): void {
   addTag(ev, TAG.timestampParseFailure);
 }
 
-/** The columns `toHit` reads, in its order. */
-function hitColumns(entries: FieldEntry[]): string {
-  return ['epoch_us(ts)', '_day', '_seq', '_doc_id', '_index', 'message', 'host', 'source', 'level', 'tags', '_overflow', ...entries.map((e) => e.column as string)].join(', ');
+/** The columns `toHit` reads, in its order; `day` where the relation has no `_day`. */
+function hitColumns(entries: FieldEntry[], day = '_day'): string {
+  return ['epoch_us(ts)', day, '_seq', '_doc_id', '_index', 'message', 'host', 'source', 'level', 'tags', '_overflow', ...entries.map((e) => e.column as string)].join(', ');
 }
 
 const ID_EXPR = "coalesce(_doc_id, CAST(_day AS VARCHAR) || '-' || CAST(_seq AS VARCHAR))";
