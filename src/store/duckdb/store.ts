@@ -53,8 +53,8 @@ export interface DuckDBStoreOptions {
   memoryLimit?: string;
   /**
    * DuckDB's memory limit for background conversion and compaction. A cap, not a reservation: narrow
-   * data uses about 130 MB, but DuckDB's NDJSON reader needed more than 256 MB, now and then, for a
-   * segment of a thousand columns.
+   * data converts in about 130 MB, but DuckDB pins a 256 KiB buffer per Parquet column on each side of
+   * a merge, and merging files of a thousand columns ran out of 512 MB (it passed at 768 MB).
    */
   converterMemoryLimit?: string;
   threads?: number;
@@ -122,7 +122,7 @@ export class DuckDBStore implements Store {
     // One thread: turning segments into Parquet must leave the other core to the event loop, which
     // serves every input; DuckDB's threads setting is per instance, so this work gets one of its own.
     this.converter = await DuckDBInstance.create(':memory:', {
-      memory_limit: this.opts.converterMemoryLimit ?? '512MB',
+      memory_limit: this.opts.converterMemoryLimit ?? '1GB',
       threads: '1',
       // With one thread rows come out in order anyway; keeping order explicitly made the writer buffer
       // more, and a thousand-column conversion ran out of even 512 MB now and then (the 50,000-field bulk test).
