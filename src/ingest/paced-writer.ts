@@ -3,13 +3,14 @@
  * paces the connection by the store, for the TCP lines and syslog TCP/TLS
  * inputs.
  *
- *  - One write at a time per connection, and meanwhile the connection keeps
- *    being read and decoded into the next batch: it never sits idle waiting
- *    for a commit while it has room. At most two batches are alive per
- *    connection: the one being written and the one being filled.
+ *  - Up to two writes in flight per connection (the store encodes one while
+ *    it syncs the other; it commits them in order), and meanwhile the
+ *    connection keeps being read and decoded into the next batch: it never
+ *    sits idle waiting for a commit while it has room. At most three batches
+ *    are alive per connection: two being written and one being filled.
  *  - Reading pauses (TCP's window then slows the sender) only when the batch
- *    being filled reaches `maxPending` events while a write is in progress,
- *    and resumes as soon as that write is done and the batch is taken.
+ *    being filled reaches `maxPending` events while both writes are in
+ *    progress, and resumes as soon as one is done and the batch is taken.
  *  - A batch is written when it holds `batchEvents` events, or when its first
  *    event has waited `lingerMs` (Logstash's pipeline.batch.delay is 50 ms
  *    too), or at the end of the stream: a stream that is flowing makes writes
@@ -44,6 +45,8 @@ export interface PacedWriterOptions {
 }
 
 export const BATCH_EVENTS = 8192;
+/** Writes in flight per connection: one being synced, one being encoded. */
+export const WRITES_IN_FLIGHT = 2;
 export const LINGER_MS = 50;
 export const MAX_PENDING_EVENTS = 20_000;
 
@@ -51,7 +54,8 @@ export class PacedWriter {
   private readonly batchEvents: number;
   private readonly lingerMs: number;
   private readonly maxPending: number;
-  private writing = false;
+  /** Writes in flight. */
+  private writing = 0;
   private ending = false;
   private broken = false;
   /** When the oldest waiting event was decoded (ms), or -1 when none waits. */
@@ -83,7 +87,7 @@ export class PacedWriter {
     const n = this.source.events.length;
     if (n === 0 || this.broken) return;
     if (this.pendingSince < 0) this.pendingSince = Date.now();
-    if (this.writing) {
+    if (this.writing >= WRITES_IN_FLIGHT) {
       if (n >= this.maxPending && !this.socket.isPaused()) this.socket.pause();
     } else if (n >= this.batchEvents) {
       this.flush();
@@ -96,12 +100,12 @@ export class PacedWriter {
   end(): void {
     if (this.ending) return;
     this.ending = true;
-    if (!this.writing) this.flush();
+    if (this.writing < WRITES_IN_FLIGHT) this.flush();
   }
 
   private readonly onTimer = (): void => {
     this.timer = null;
-    if (!this.writing) this.flush();
+    if (this.writing < WRITES_IN_FLIGHT) this.flush();
   };
 
   private flush(): void {
@@ -113,20 +117,21 @@ export class PacedWriter {
     const events = this.source.take();
     this.pendingSince = -1;
     if (events.length === 0) {
-      if (this.ending) this.resolveDone();
+      if (this.ending && this.writing === 0) this.resolveDone();
       return;
     }
-    this.writing = true;
+    this.writing++;
     // The batch is taken: there is room for the next one again.
     if (this.socket.isPaused() && !this.ending && !this.socket.destroyed) this.socket.resume();
     const p = this.opts.write(events).then(
       () => {
-        this.writing = false;
+        this.writing--;
         this.opts.written(events.length);
         this.next();
       },
       (err: unknown) => {
-        this.writing = false;
+        this.writing--;
+        if (this.broken) return this.opts.failed(err as Error, events.length);
         this.broken = true;
         this.source.take();
         this.opts.failed(err as Error, events.length);

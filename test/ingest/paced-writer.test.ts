@@ -1,6 +1,7 @@
 /**
- * PacedWriter: large batches while data flows, one write at a time with the
- * next batch decoded meanwhile, reading paused only when that one is full,
+ * PacedWriter: large batches while data flows, two writes in flight (the
+ * store encodes one while it syncs the other) with the next batch decoded
+ * meanwhile, reading paused only when that one is full,
  * a trickle written within the linger time, everything written at the end.
  */
 import { describe, it } from 'node:test';
@@ -70,28 +71,32 @@ function setup(opts: { batchEvents?: number; lingerMs?: number; maxPending?: num
 }
 
 describe('PacedWriter', () => {
-  it('writes a full batch at once, decodes the next meanwhile, and pauses only when that one is full', async () => {
+  it('writes full batches at once, two in flight, decodes the next meanwhile, and pauses only when that one is full', async () => {
     const t = setup({ batchEvents: 100, maxPending: 250, lingerMs: 10_000 });
     t.source.add(120);
     t.writer.received();
     assert.deepEqual(t.batches, [120]);
+    t.source.add(110);
+    t.writer.received();
+    assert.deepEqual(t.batches, [120, 110], 'a second write while the first is in flight');
     for (let i = 0; i < 4; i++) {
       t.source.add(60);
       t.writer.received();
     }
-    assert.deepEqual(t.batches, [120], 'one write at a time');
+    assert.deepEqual(t.batches, [120, 110], 'no third write in flight');
     assert.equal(t.socket.paused, false, 'room left in the next batch');
     t.source.add(60);
     t.writer.received();
     assert.equal(t.socket.paused, true, 'the next batch is full: reading pauses');
-    await t.release();
-    assert.deepEqual(t.batches, [120, 300], 'the waiting batch goes as soon as the write is done');
+    t.gates.shift()!();
+    await sleep(0);
+    assert.deepEqual(t.batches, [120, 110, 300], 'the waiting batch goes as soon as a write is done');
     assert.equal(t.socket.paused, false);
     await t.release();
     t.writer.end();
     await t.writer.done;
-    assert.equal(t.written(), 420);
-    assert.equal(t.maxActive(), 1);
+    assert.equal(t.written(), 530);
+    assert.equal(t.maxActive(), 2);
   });
 
   it('writes a trickle after the linger time, and what is left at the end', async () => {
@@ -103,12 +108,15 @@ describe('PacedWriter', () => {
     assert.deepEqual(t.batches, [3]);
     t.source.add(2);
     t.writer.received();
+    assert.deepEqual(t.batches, [3], 'a trickle waits for the linger time, even with room in flight');
     t.writer.end();
-    assert.deepEqual(t.batches, [3], 'still one write at a time');
-    await t.release();
+    assert.deepEqual(t.batches, [3, 2], 'the end writes what is left');
+    let done = false;
+    void t.writer.done.then(() => (done = true));
+    await sleep(0);
+    assert.equal(done, false, 'done waits for the writes in flight');
     await t.release();
     await t.writer.done;
-    assert.deepEqual(t.batches, [3, 2]);
     assert.equal(t.written(), 5);
   });
 

@@ -90,3 +90,68 @@ describe('compaction of sealed blocks', () => {
     await reopened.close();
   });
 });
+
+describe('histograms from per-second block counts', () => {
+  it('agree with the rows they count, after a delete, and with counts gone stale or missing across a restart', async () => {
+    const dir = tempDir();
+    const base = Math.floor(NOW / 1000) * 1000 - 600_000;
+    // 7 ms apart: a block of 1,000 rows spans 7 seconds, and blocks share their edge seconds.
+    const evs: LogEvent[] = Array.from({ length: 8000 }, (_, n) => ({ ts: (base + n * 7) * 1000, fields: { message: `m ${n}`, n } }));
+    const store = new DuckDBStore({ dir, blockRows: 1000, bloomBits: 12 });
+    await store.open();
+    for (let i = 0; i < evs.length; i += 500) await store.write(evs.slice(i, i + 500));
+    const part = path.join(dir, 'partitions', fs.readdirSync(path.join(dir, 'partitions'))[0]);
+    const countsFiles = (): string[] => fs.readdirSync(part).filter((f) => /^b\d+\.counts\.json$/.test(f));
+    for (const deadline = Date.now() + 60_000; countsFiles().length < 7; ) {
+      assert.ok(Date.now() < deadline, `blocks were counted (${countsFiles().length} counts files)`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const all = parseQuery('*').filter;
+    const scanned = parseQuery('_exists_:n').filter;
+    const expected = (live: LogEvent[], interval: number, range: { fromMicros: number; toMicros: number }): Map<number, number> => {
+      const m = new Map<number, number>();
+      for (const e of live) {
+        if (e.ts < range.fromMicros || e.ts >= range.toMicros) continue;
+        const b = Math.floor(e.ts / interval) * interval;
+        m.set(b, (m.get(b) ?? 0) + 1);
+      }
+      return m;
+    };
+    const check = async (s: DuckDBStore, live: LogEvent[], what: string): Promise<void> => {
+      // A range that covers some blocks whole and cuts others, and one that covers everything.
+      const ranges = [RANGE, { fromMicros: (base + 9_000) * 1000, toMicros: (base + 41_000) * 1000 }];
+      for (const range of ranges) {
+        for (const interval of [1_000_000, 10_000_000, 500_000]) {
+          const fast = await s.histogram(all, range, interval);
+          const slow = await s.histogram(scanned, range, interval);
+          assert.deepEqual(fast, slow, `${what}: counts and scan agree (interval ${interval})`);
+          const want = expected(live, interval, range);
+          const got = new Map(fast.filter((b) => b.count > 0).map((b) => [Date.parse(b.time) * 1000, b.count]));
+          assert.deepEqual(got, want, `${what}: the events' own buckets (interval ${interval})`);
+        }
+      }
+    };
+    await check(store, evs, 'after compaction');
+
+    // A delete rewrites block files; their counts are written again.
+    assert.equal(await store.deleteWhere(parseQuery('n:<1500').filter), 1500);
+    const live = evs.slice(1500);
+    await check(store, live, 'after a delete');
+    await store.close();
+
+    // Counts of a block that has no file (a crash between the two) go; missing counts are written again.
+    fs.writeFileSync(path.join(part, 'b999.counts.json'), JSON.stringify({ min: 0, max: 1e10, secs: [0], counts: [5] }));
+    const lost = countsFiles().sort()[2];
+    fs.rmSync(path.join(part, lost));
+    const reopened = new DuckDBStore({ dir, blockRows: 1000, bloomBits: 12 });
+    await reopened.open();
+    assert.equal(fs.existsSync(path.join(part, 'b999.counts.json')), false, 'stale counts removed');
+    await check(reopened, live, 'after a restart, one block uncounted');
+    for (const deadline = Date.now() + 30_000; !fs.existsSync(path.join(part, lost)); ) {
+      assert.ok(Date.now() < deadline, 'the missing counts were written again');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await check(reopened, live, 'after a restart');
+    await reopened.close();
+  });
+});

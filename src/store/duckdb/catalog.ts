@@ -18,6 +18,8 @@ export interface FieldEntry {
   /** Column identifier in partition tables, or null when the field lives in the overflow map. */
   column: string | null;
   conflicts: Set<FieldType>;
+  /** `,"<column>":`, as segment lines spell the column's key; derived, kept so that encoding does not build it per event. */
+  lineKey?: string;
 }
 
 /** Core fields with fixed columns. `tags` is a list of strings. */
@@ -48,6 +50,8 @@ export class Catalog {
   /** Grows whenever a field is added: a query that read rows under an older version may miss new columns. */
   version = 0;
   private columnCount = 0;
+  /** Statements on the catalog's connection, one at a time: updateAll's transaction must not take in another write's insert. */
+  private serial: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly conn: DuckDBConnection,
@@ -107,7 +111,7 @@ export class Catalog {
     // One statement for all of them: thousands of single-row statements in a transaction
     // cost DuckDB a storage block each and exhausted its memory.
     try {
-      await this.conn.run(
+      await this.exclusive(() => this.conn.run(
         'INSERT INTO fields SELECT unnest($1::INTEGER[]), unnest($2::VARCHAR[]), unnest($3::VARCHAR[]), unnest($4::VARCHAR[]), unnest($5::VARCHAR[])',
         [
           listValue(added.map((e) => e.id)),
@@ -116,7 +120,7 @@ export class Catalog {
           listValue(added.map((e) => e.column)),
           listValue(added.map(() => '')),
         ],
-      );
+      ));
     } catch (err) {
       for (const e of added) {
         this.byName.delete(e.name);
@@ -129,6 +133,10 @@ export class Catalog {
   /** Saves changed entries (types, conflicts) with two statements, however many there are. */
   async updateAll(entries: FieldEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    await this.exclusive(() => this.updateNow(entries));
+  }
+
+  private async updateNow(entries: FieldEntry[]): Promise<void> {
     await this.conn.run('BEGIN TRANSACTION');
     try {
       await this.conn.run('DELETE FROM fields WHERE id IN (SELECT unnest($1::INTEGER[]))', [listValue(entries.map((e) => e.id))]);
@@ -153,13 +161,19 @@ export class Catalog {
     await this.persist(entry);
   }
 
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(fn, fn);
+    this.serial = run.catch(() => undefined);
+    return run;
+  }
+
   private async persist(e: FieldEntry): Promise<void> {
-    await this.conn.run('INSERT OR REPLACE INTO fields VALUES (?, ?, ?, ?, ?)', [
+    await this.exclusive(() => this.conn.run('INSERT OR REPLACE INTO fields VALUES (?, ?, ?, ?, ?)', [
       e.id,
       e.name,
       e.type,
       e.column,
       [...e.conflicts].join(','),
-    ]);
+    ]));
   }
 }

@@ -29,6 +29,8 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FieldType, LogEvent } from '../../core/event.js';
 import { BloomFilter } from '../bloom.js';
+import { sharedBloom, type BloomIndexer } from './bloom-indexer.js';
+import { LineWriter } from './rows.js';
 
 /** Rows per block: DuckDB's row group size. */
 export const DEFAULT_BLOCK_ROWS = 122_880;
@@ -96,11 +98,36 @@ export interface Segment {
   fresh: boolean;
   /** A failed write could not be undone: the file may end with part of a line. */
   tainted: boolean;
-  /** A write to it is under way: it must not be converted yet. */
-  writing: boolean;
+  /** Writes prepared or under way into it: while there are any, it must not be converted. */
+  writers: number;
 }
 
 /** What a query reads of a partition, taken at one moment. */
+/**
+ * Events per second of a block file (b<block>.counts.json), written when the
+ * block is: a histogram without a filter sums these for the blocks its range
+ * covers whole, instead of reading their timestamps.
+ */
+export interface BlockCounts {
+  /** First and last second (epoch seconds) with events. */
+  min: number;
+  max: number;
+  secs: number[];
+  counts: number[];
+}
+
+/** A block spanning more seconds than this (an import of old logs) gets no counts: they would outweigh the scan they save. */
+const MAX_COUNT_SECONDS = 20_000;
+
+/** Events encoded for a partition by `prepare`, to be written by `commit`. */
+export interface PreparedAppend {
+  startSeq: number;
+  endSeq: number;
+  /** Bumped by a failed commit: writes prepared before it are refused. */
+  epoch: number;
+  writes: { seg: Segment; bytes: Buffer; hi: number }[];
+}
+
 export interface PartitionView {
   parquet: ParquetPart[];
   segments: Segment[];
@@ -124,6 +151,12 @@ export class Partition {
   nextSeq = 0;
   /** Rows below this sequence number are durable. */
   committed = 0;
+  private epoch = 0;
+  /** Per-second counts of block files, as read or written; null: the block has none. */
+  private readonly counts = new Map<number, BlockCounts | null>();
+  /** Block files whose counts are yet to be written (found without them on opening, or rewritten by a delete). */
+  private readonly uncounted = new Set<number>();
+  private readonly lineWriter = new LineWriter();
   /** Compacted blocks. */
   readonly blocks = new Map<number, ParquetPart>();
   private minis: ParquetPart[] = [];
@@ -131,6 +164,10 @@ export class Partition {
   private current: Segment | null = null;
   /** Bloom filters of blocks not yet compacted (their files hold theirs). */
   private readonly blooms = new Map<number, BloomFilter>();
+  /** Per open block, the bloom worker's answer for the latest lines sent (it answers in order). */
+  private readonly bloomsDone = new Map<number, Promise<boolean>>();
+  /** Open blocks whose filter may lack words (the worker failed): they get theirs from the data when compacted. */
+  private readonly bloomsIncomplete = new Set<number>();
   private readonly retired: { file: string; at: number }[] = [];
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -139,6 +176,7 @@ export class Partition {
     readonly dir: string,
     private readonly readSegments: SegmentReader,
     private readonly bloomBits: number,
+    private readonly indexer: BloomIndexer,
     readonly blockRows: number = DEFAULT_BLOCK_ROWS,
     private readonly compressionLevel = 3,
   ) {}
@@ -149,6 +187,56 @@ export class Partition {
 
   blockFile(block: number): string {
     return path.join(this.dir, `${blockName(block)}.parquet`);
+  }
+
+  countsFile(block: number): string {
+    return path.join(this.dir, `${blockName(block)}.counts.json`);
+  }
+
+  /** The per-second counts of a block file, if it has them. */
+  async blockCounts(block: number): Promise<BlockCounts | null> {
+    const known = this.counts.get(block);
+    if (known !== undefined) return known;
+    if (this.uncounted.has(block) || !this.blocks.has(block)) return null;
+    let counts: BlockCounts | null = null;
+    try {
+      counts = JSON.parse(await fs.promises.readFile(this.countsFile(block), 'utf8')) as BlockCounts;
+    } catch {
+      // Unreadable counts are as good as none: the block is read instead, and counted again.
+      this.uncounted.add(block);
+    }
+    if (this.blocks.has(block)) this.counts.set(block, counts);
+    return counts;
+  }
+
+  /** Writes the per-second counts of a block file (none for blocks spanning too many seconds). */
+  private async writeCounts(conn: DuckDBConnection, block: number): Promise<void> {
+    const part = this.blocks.get(block);
+    if (!part) return;
+    const rows = (
+      await conn.runAndReadAll(`SELECT epoch_us(ts) // 1000000 AS s, count(*) AS n FROM read_parquet(${quote(part.file)}) GROUP BY s ORDER BY s`)
+    ).getRows();
+    this.uncounted.delete(block);
+    if (rows.length === 0 || rows.length > MAX_COUNT_SECONDS) {
+      this.counts.set(block, null);
+      return;
+    }
+    const counts: BlockCounts = {
+      min: Number(rows[0][0]),
+      max: Number(rows[rows.length - 1][0]),
+      secs: rows.map((r) => Number(r[0])),
+      counts: rows.map((r) => Number(r[1])),
+    };
+    await writeDurably(this.countsFile(block), Buffer.from(JSON.stringify(counts)));
+    this.counts.set(block, counts);
+  }
+
+  /** Removes a block's counts, durably, before its file changes. */
+  private async dropCounts(block: number): Promise<void> {
+    this.counts.delete(block);
+    this.uncounted.add(block);
+    await fs.promises.rm(this.countsFile(block), { force: true });
+    await syncDir(this.dir);
   }
 
   bloomFile(block: number): string {
@@ -202,6 +290,12 @@ export class Partition {
       m = /^s(\d+)\.ndjson$/.exec(name);
       if (m) segments.push(full);
     }
+    // Counts are written after their block file: counts without one are from a crash in between.
+    for (const name of names) {
+      const m = /^b(\d+)\.counts\.json$/.exec(name);
+      if (m && !this.blocks.has(Number(m[1]))) fs.rmSync(path.join(this.dir, name), { force: true });
+    }
+    for (const block of this.blocks.keys()) if (!names.includes(`${blockName(block)}.counts.json`)) this.uncounted.add(block);
     // A mini whose rows a block file or a larger mini holds is left from a merge.
     for (const mini of minis) {
       const covered =
@@ -241,11 +335,12 @@ export class Partition {
       if (minis.length) parts.push(`SELECT message FROM read_parquet([${minis.join(', ')}], union_by_name = true)`);
       const segs = this.segments.filter((s) => s.block === block);
       if (segs.length) parts.push(`SELECT message FROM (${this.readSegments(segs.map((s) => s.file), [], true).sql})`);
-      this.blooms.set(block, await bloomOf(conn, parts.join(' UNION ALL '), this.bloomBits));
+      // Shared: the bloom worker adds the words of the block's next rows to it.
+      this.blooms.set(block, await bloomOf(conn, parts.join(' UNION ALL '), sharedBloom(this.bloomBits)));
     }
     for (const [block, part] of this.blocks) {
       if (fs.existsSync(this.bloomFile(block))) continue;
-      const bloom = await bloomOf(conn, `SELECT message FROM read_parquet(${quote(part.file)})`, this.bloomBits);
+      const bloom = await bloomOf(conn, `SELECT message FROM read_parquet(${quote(part.file)})`, new BloomFilter(this.bloomBits));
       await writeDurably(this.bloomFile(block), bloom.toBytes());
     }
   }
@@ -253,49 +348,73 @@ export class Partition {
   // ------------------------------------------------------------ writing
 
   /**
-   * Appends events durably: each becomes a line of the segment of its block,
-   * and the call returns once every line is synced. Writes are not
-   * concurrent (the store's queue runs one at a time).
+   * Encodes events as lines of the segments of their blocks, taking their
+   * sequence numbers; nothing is written or visible until `commit`. The
+   * store prepares the next write while the previous one is being synced,
+   * so that the event loop encodes while the disk works. Commits must come
+   * in the order of preparation, one at a time.
    */
-  async append(events: LogEvent[], encode: (ev: LogEvent, seq: number, columns: Set<string>) => string): Promise<void> {
+  prepare(events: LogEvent[], encode: (w: LineWriter, ev: LogEvent, seq: number, columns: Set<string>) => void): PreparedAppend {
     const startSeq = this.nextSeq;
-    const writes: { seg: Segment; lines: string[]; bytesBefore: number; hi: number }[] = [];
-    let w: (typeof writes)[number] | null = null;
+    const writes: PreparedAppend['writes'] = [];
+    const w = this.lineWriter;
+    let seg: Segment | null = null;
+    const finish = (): void => {
+      if (!seg) return;
+      const bytes = w.take();
+      writes.push({ seg, bytes, hi: this.nextSeq });
+    };
     for (const ev of events) {
-      const seq = this.nextSeq++;
+      const seq = this.nextSeq;
       const block = Math.floor(seq / this.blockRows);
-      if (w === null || w.seg.block !== block) {
-        const seg = this.segmentFor(block, seq);
-        w = { seg, lines: [], bytesBefore: seg.bytes, hi: seq };
-        writes.push(w);
+      if (seg === null || seg.block !== block) {
+        finish();
+        seg = this.segmentFor(block, seq);
+        seg.writers++;
       }
-      const message = ev.fields.message;
-      if (typeof message === 'string') this.bloomFor(block).addWords(message);
-      w.lines.push(encode(ev, seq, w.seg.columns));
-      w.hi = seq + 1;
+      encode(w, ev, seq, seg.columns);
+      this.nextSeq++;
     }
-    for (const x of writes) x.seg.writing = true;
+    finish();
+    return { startSeq, endSeq: this.nextSeq, epoch: this.epoch, writes };
+  }
+
+  /** Writes and syncs what `prepare` encoded; the rows are durable and visible once this resolves. */
+  async commit(prepared: PreparedAppend): Promise<void> {
+    const { writes } = prepared;
     try {
-      await Promise.all(writes.map((x) => this.writeSegment(x.seg, Buffer.from(x.lines.join('\n') + '\n'))));
-    } catch (err) {
-      await this.undo(writes, startSeq);
-      throw err;
+      if (prepared.epoch !== this.epoch) throw new Error('an earlier write to this partition failed; this one was not written');
+      const before = writes.map((x) => x.seg.bytes);
+      try {
+        await Promise.all(writes.map((x) => this.writeSegment(x.seg, x.bytes)));
+      } catch (err) {
+        // Writes prepared after this one hold sequence numbers past it: they must not be written now.
+        this.epoch++;
+        await this.undo(
+          writes.map((x, i) => ({ seg: x.seg, bytesBefore: before[i] })),
+          prepared,
+        );
+        throw err;
+      }
+      for (const x of writes) {
+        // Before the rows become visible, so that a query waiting for the filter sees their words.
+        this.indexWords(x.seg.block, x.bytes);
+        x.seg.hi = x.hi;
+      }
+      this.committed = prepared.endSeq;
     } finally {
       for (const x of writes) {
-        x.seg.writing = false;
+        x.seg.writers--;
         // A write that crossed into a new block ended its first segment before writing to it.
-        if (x.seg !== this.current) closeHandle(x.seg);
+        if (x.seg !== this.current && x.seg.writers === 0) closeHandle(x.seg);
       }
     }
-    for (const x of writes) x.seg.hi = x.hi;
-    this.committed = this.nextSeq;
   }
 
   private segmentFor(block: number, seq: number): Segment {
     const cur = this.current;
-    // A full segment ends here: under a steady stream a write is nearly always under way, so
-    // background work would seldom find the segment idle to end it.
-    if (cur && cur.block === block && cur.hi - cur.lo < SEGMENT_ROWS) return cur;
+    // By `seq`, not `hi`: rows prepared and not yet committed count too.
+    if (cur && cur.block === block && seq - cur.lo < SEGMENT_ROWS) return cur;
     this.rotate();
     const seg: Segment = {
       block,
@@ -308,7 +427,7 @@ export class Partition {
       openedAt: Date.now(),
       fresh: true,
       tainted: false,
-      writing: false,
+      writers: 0,
     };
     this.segments.push(seg);
     this.current = seg;
@@ -328,7 +447,7 @@ export class Partition {
   }
 
   /** A write failed: its segments are cut back to what was durable before it, and the next write starts a new segment. */
-  private async undo(writes: { seg: Segment; bytesBefore: number }[], startSeq: number): Promise<void> {
+  private async undo(writes: { seg: Segment; bytesBefore: number }[], failed: PreparedAppend): Promise<void> {
     let clean = true;
     for (const { seg, bytesBefore } of writes) {
       try {
@@ -339,8 +458,9 @@ export class Partition {
         clean = false;
       }
     }
-    // Sequence numbers are reused only if no line of the failed write can remain.
-    if (clean) this.nextSeq = startSeq;
+    // Sequence numbers are reused only if no line of the failed write can remain and none was
+    // taken since (by a write prepared meanwhile, which its epoch now keeps from being written).
+    if (clean && this.nextSeq === failed.endSeq) this.nextSeq = failed.startSeq;
     this.rotate();
   }
 
@@ -349,13 +469,19 @@ export class Partition {
     const seg = this.current;
     if (!seg) return;
     this.current = null;
-    if (!seg.writing) closeHandle(seg);
+    if (seg.writers === 0) closeHandle(seg);
   }
 
-  private bloomFor(block: number): BloomFilter {
+  /** Sends the lines to the bloom worker, for the filter of their block; `lines` is theirs from then on. */
+  private indexWords(block: number, lines: Buffer): void {
+    if (this.bloomsIncomplete.has(block)) return;
     let bloom = this.blooms.get(block);
-    if (!bloom) this.blooms.set(block, (bloom = new BloomFilter(this.bloomBits)));
-    return bloom;
+    if (!bloom) this.blooms.set(block, (bloom = sharedBloom(this.bloomBits)));
+    const done = this.indexer.add(bloom, lines).then((ok) => {
+      if (!ok) this.bloomsIncomplete.add(block);
+      return ok;
+    });
+    this.bloomsDone.set(block, done);
   }
 
   // ------------------------------------------------------------ reading
@@ -368,9 +494,14 @@ export class Partition {
     };
   }
 
-  /** The bloom filter of a block not yet compacted; compacted blocks have theirs in `bloomFile`. */
-  memoryBloom(block: number): BloomFilter | undefined {
-    return this.blooms.get(block);
+  /**
+   * The bloom filter of a block not yet compacted (compacted blocks have
+   * theirs in `bloomFile`), once it holds the words of every row written so
+   * far; undefined if it never will.
+   */
+  async memoryBloom(block: number): Promise<BloomFilter | undefined> {
+    await this.bloomsDone.get(block);
+    return this.bloomsIncomplete.has(block) ? undefined : this.blooms.get(block);
   }
 
   // ------------------------------------------------------------ background work
@@ -383,12 +514,12 @@ export class Partition {
    */
   async maintain(conn: DuckDBConnection, force: boolean): Promise<void> {
     const cur = this.current;
-    if (cur && !cur.writing && cur.hi > cur.lo && (force || Date.now() - cur.openedAt >= SEGMENT_AGE_MS)) this.rotate();
+    if (cur && cur.writers === 0 && cur.hi > cur.lo && (force || Date.now() - cur.openedAt >= SEGMENT_AGE_MS)) this.rotate();
     // Every list is taken afresh after each await: writes go on meanwhile, and a segment that was
     // being written a moment ago may be idle now. (A stale list once let a block be compacted
     // without a late segment, and then again from that segment alone, over its first file.)
-    const idle = (): Segment[] => this.segments.filter((s) => s !== this.current && !s.writing);
-    const busy = (block: number): boolean => this.segments.some((s) => s.block === block && (s === this.current || s.writing));
+    const idle = (): Segment[] => this.segments.filter((s) => s !== this.current && s.writers === 0);
+    const busy = (block: number): boolean => this.segments.some((s) => s.block === block && (s === this.current || s.writers > 0));
     const openBlock = (): number => Math.floor(this.nextSeq / this.blockRows);
     // Sealed blocks (no row can be added to them any more): minis and segments into the block's file
     // at once, so that under a steady stream most rows go from their segment to their block directly.
@@ -396,6 +527,17 @@ export class Partition {
       const block = [...this.minis.map((m) => m.block), ...idle().map((s) => s.block)].find((b) => b < openBlock() && !busy(b));
       if (block === undefined) break;
       await this.compactBlock(conn, block, this.minis.filter((m) => m.block === block), idle().filter((s) => s.block === block));
+    }
+    // Blocks found without counts (written by an earlier version, or rewritten by a delete).
+    for (const block of [...this.uncounted]) {
+      try {
+        await this.writeCounts(conn, block);
+      } catch (err) {
+        // Reported once: the block is read instead, until the next start tries again.
+        this.uncounted.delete(block);
+        this.counts.set(block, null);
+        throw err;
+      }
     }
     // The open block: segments a second old become a mini, so that queries read little NDJSON.
     await this.convertIdle(conn, force);
@@ -470,8 +612,9 @@ export class Partition {
       for (const [c, t] of seg.types) if (!columns.has(c) || t === 'float') columns.set(c, t);
     }
     const relation = sources.length === 1 ? sources[0] : sources.map((x) => `(${x})`).join(' UNION ALL BY NAME ');
-    const bloom = this.blooms.get(block) ?? (await bloomOf(conn, relation, this.bloomBits));
-    await writeDurably(this.bloomFile(block), bloom.toBytes());
+    const bloom = (await this.memoryBloom(block)) ?? (await bloomOf(conn, relation, new BloomFilter(this.bloomBits)));
+    // A copy: the bits of an open block's filter are in shared memory.
+    await writeDurably(this.bloomFile(block), Buffer.from(bloom.toBytes()));
     const file = this.blockFile(block);
     if (minis.length === 1 && live.length === 0) {
       // One mini already is the block: linked, not rewritten. The mini's name goes after the grace
@@ -483,15 +626,22 @@ export class Partition {
     }
     this.blocks.set(block, { kind: 'block', block, lo: block * this.blockRows, hi: (block + 1) * this.blockRows, file, columns });
     this.blooms.delete(block);
+    this.bloomsDone.delete(block);
+    this.bloomsIncomplete.delete(block);
     this.minis = this.minis.filter((m) => !minis.includes(m));
     this.segments = this.segments.filter((x) => !segs.includes(x));
     for (const m of minis) this.retire(m.file);
     for (const x of segs) this.retire(x.file);
+    // Should counting fail, the next pass tries once more (see maintain).
+    this.uncounted.add(block);
+    await this.writeCounts(conn, block);
   }
 
   /** Rewrites a Parquet file without the rows `matchSql` selects (by `_seq`), atomically by rename. */
   async rewrite(conn: DuckDBConnection, part: ParquetPart, matchSql: string, params: import('@duckdb/node-api').DuckDBValue[]): Promise<void> {
+    if (part.kind === 'block') await this.dropCounts(part.block);
     await this.copyToParquet(conn, `SELECT * FROM read_parquet(${quote(part.file)}) WHERE _seq NOT IN (${matchSql})`, params, part.file, part.columns.size);
+    if (part.kind === 'block') await this.writeCounts(conn, part.block);
   }
 
   /**
@@ -505,7 +655,7 @@ export class Partition {
 
   /** Segments not being written, one mini per block: those a second old, or all of them. */
   private async convertIdle(conn: DuckDBConnection, all: boolean): Promise<void> {
-    const idle = (): Segment[] => this.segments.filter((s) => s !== this.current && !s.writing);
+    const idle = (): Segment[] => this.segments.filter((s) => s !== this.current && s.writers === 0);
     for (const block of new Set(idle().map((s) => s.block))) {
       const segs = idle().filter((s) => s.block === block);
       if (segs.length > 0 && (all || Date.now() - segs[0].openedAt >= SEGMENT_AGE_MS)) await this.convert(conn, segs);
@@ -544,7 +694,12 @@ export class Partition {
   }
 
   get pendingWork(): boolean {
-    return this.segments.length > 0 || this.retired.length > 0 || this.minis.some((m) => m.block < Math.floor(this.nextSeq / this.blockRows));
+    return (
+      this.segments.length > 0 ||
+      this.retired.length > 0 ||
+      this.uncounted.size > 0 ||
+      this.minis.some((m) => m.block < Math.floor(this.nextSeq / this.blockRows))
+    );
   }
 
   /** Converts what is left and closes the segment file. Callers hold `exclusive`. */
@@ -619,7 +774,7 @@ function recoverSegment(file: string, lo: number, block: number): Segment {
     fs.fsyncSync(fd);
     fs.closeSync(fd);
   }
-  return { block, lo, hi: expected, file, columns, handle: null, bytes: good, openedAt: Date.now(), fresh: false, tainted: false, writing: false };
+  return { block, lo, hi: expected, file, columns, handle: null, bytes: good, openedAt: Date.now(), fresh: false, tainted: false, writers: 0 };
 }
 
 async function parquetColumns(conn: DuckDBConnection, file: string): Promise<Map<string, FieldType>> {
@@ -632,8 +787,7 @@ async function parquetColumns(conn: DuckDBConnection, file: string): Promise<Map
   return cols;
 }
 
-async function bloomOf(conn: DuckDBConnection, messagesSql: string, bits: number): Promise<BloomFilter> {
-  const bloom = new BloomFilter(bits);
+async function bloomOf(conn: DuckDBConnection, messagesSql: string, bloom: BloomFilter): Promise<BloomFilter> {
   const reader = await conn.stream(`SELECT message FROM (${messagesSql}) WHERE message IS NOT NULL`);
   for (;;) {
     const chunk = await reader.fetchChunk();

@@ -21,6 +21,7 @@ import { bloomCondition } from '../../query/words.js';
 import type { ColumnRef, DialectContext } from '../../query/dialects/dialect.js';
 import { compileFilter, compilePipes, valueExpr } from '../../query/dialects/duckdb.js';
 import { BloomFilter } from '../bloom.js';
+import { BloomIndexer } from './bloom-indexer.js';
 import {
   QueryError,
   type FieldInfo,
@@ -39,7 +40,7 @@ import {
 } from '../store.js';
 import { Catalog, FIXED_COLUMNS, SQL_TYPE, type FieldEntry } from './catalog.js';
 import { BASE_COLUMNS, DEFAULT_BLOCK_ROWS, WIDE_COLUMNS, Partition, dayOfMicros, dayStartMicros, quote, type ParquetPart } from './partition.js';
-import { encodeRow } from './rows.js';
+import { encodeRow, type LineWriter } from './rows.js';
 import { inferType } from './values.js';
 import { keySql, metricArg, metricSql } from './grouping.js';
 
@@ -98,6 +99,8 @@ export class DuckDBStore implements Store {
   private pending: PendingWrite[] = [];
   private writing = false;
   private readonly bloomCache = new Map<string, BloomFilter | null>();
+  /** Open blocks' bloom filters are filled on a worker thread, off the event loop. */
+  private readonly indexer = new BloomIndexer();
   private closed = false;
   private maintainTimer: NodeJS.Timeout | null = null;
   private maintaining: Promise<void> | null = null;
@@ -171,6 +174,7 @@ export class DuckDBStore implements Store {
         Partition.dirFor(this.partitionDir, day),
         (files, columns, lenient) => this.segmentRelation(files, columns, lenient),
         this.opts.bloomBits ?? 20,
+        this.indexer,
         this.opts.blockRows ?? DEFAULT_BLOCK_ROWS,
         this.opts.compressionLevel ?? 3,
       );
@@ -223,6 +227,7 @@ export class DuckDBStore implements Store {
     this.instance = null;
     this.converter?.closeSync();
     this.converter = null;
+    await this.indexer.close();
   }
 
   // ---------------------------------------------------------------- writing
@@ -240,32 +245,62 @@ export class DuckDBStore implements Store {
     });
   }
 
+  /**
+   * One write is synced while the next is prepared (fields typed, events
+   * encoded): the event loop encodes while the disk works. Commits keep the
+   * order of the queue; tasks (deletes) run with no write in flight.
+   */
   private async drain(): Promise<void> {
     this.writing = true;
-    while (this.pending.length > 0) {
-      const next = this.pending[0];
-      if (next.task) {
-        this.pending.shift();
-        try {
-          next.resolve(await next.task());
-        } catch (err) {
-          next.reject(err);
-        }
-        continue;
-      }
-      await this.awaitConversion();
-      // Every write waiting up to the next task goes into one commit.
-      let end = 0;
-      while (end < this.pending.length && !this.pending[end].task) end++;
-      const batch = this.pending.splice(0, end);
-      try {
-        await this.writeNow(batch.length === 1 ? (batch[0].events as LogEvent[]) : batch.flatMap((b) => b.events as LogEvent[]));
-        for (const b of batch) b.resolve();
-      } catch (err) {
-        for (const b of batch) b.reject(err);
-      }
-    }
+    let committing: Promise<void> = Promise.resolve();
+    // Writes queued while the last commit finishes are drained too: `write` starts no drain meanwhile.
+    do {
+      while (this.pending.length > 0) committing = (await this.drainOne(committing)).chain;
+      await committing;
+    } while (this.pending.length > 0);
     this.writing = false;
+  }
+
+  /**
+   * Prepares the next write (or runs the next task) and returns the commit
+   * chain (wrapped: an async function would wait for a promise it returns),
+   * with at most one commit in flight.
+   */
+  private async drainOne(committing: Promise<void>): Promise<{ chain: Promise<void> }> {
+    const next = this.pending[0];
+    if (next.task) {
+      await committing;
+      this.pending.shift();
+      try {
+        next.resolve(await next.task());
+      } catch (err) {
+        next.reject(err);
+      }
+      return { chain: committing };
+    }
+    await this.awaitConversion();
+    // Every write waiting up to the next task goes into one commit.
+    let end = 0;
+    while (end < this.pending.length && !this.pending[end].task) end++;
+    const batch = this.pending.splice(0, end);
+    let commit: () => Promise<void>;
+    try {
+      commit = await this.prepare(batch.length === 1 ? (batch[0].events as LogEvent[]) : batch.flatMap((b) => b.events as LogEvent[]));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+      return { chain: committing };
+    }
+    const chained = committing.then(commit).then(
+      () => {
+        for (const b of batch) b.resolve();
+      },
+      (err: unknown) => {
+        for (const b of batch) b.reject(err);
+      },
+    );
+    // The previous commit must be done before the next batch is prepared.
+    await committing;
+    return { chain: chained };
   }
 
   /**
@@ -288,7 +323,8 @@ export class DuckDBStore implements Store {
     return rows;
   }
 
-  private async writeNow(events: LogEvent[]): Promise<void> {
+  /** Everything of a write but the disk: returns the commit, which makes it durable. */
+  private async prepare(events: LogEvent[]): Promise<() => Promise<void>> {
     // 1. Fields seen for the first time get their type; fractional numbers widen integer fields.
     const fresh = new Map<string, FieldType>();
     for (const ev of events) {
@@ -317,13 +353,18 @@ export class DuckDBStore implements Store {
       if (!list) byDay.set(day, (list = []));
       list.push(ev);
     }
-    // 3. Encode, note type conflicts durably, then append every day's lines (the days in parallel).
+    // 3. Encode; the commit notes type conflicts durably and writes every day's lines (the days in parallel).
     const dirty = new Set<FieldEntry>();
     const work: { p: Partition; list: LogEvent[] }[] = [];
     for (const [day, list] of byDay) work.push({ p: await this.partition(day), list });
-    const encode = (ev: LogEvent, seq: number, columns: Set<string>): string => encodeRow(ev, seq, this.catalog, columns, dirty);
-    await Promise.all(work.map(({ p, list }) => p.append(list, encode)));
-    await this.catalog.updateAll([...dirty]);
+    const encode = (w: LineWriter, ev: LogEvent, seq: number, columns: Set<string>): void => encodeRow(w, ev, seq, this.catalog, columns, dirty);
+    const prepared = work.map(({ p, list }) => ({ p, prepared: p.prepare(list, encode) }));
+    return async () => {
+      await this.catalog.updateAll([...dirty]);
+      const results = await Promise.allSettled(prepared.map(({ p, prepared }) => p.commit(prepared)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    };
   }
 
   private async widen(entry: FieldEntry): Promise<void> {
@@ -379,6 +420,7 @@ export class DuckDBStore implements Store {
     params: DuckDBValue[],
     entries: FieldEntry[],
     only?: { partition: Partition; part: ParquetPart },
+    skip?: Set<string>,
   ): Promise<string> {
     const days = only
       ? [only.partition]
@@ -420,7 +462,7 @@ export class DuckDBStore implements Store {
       const files: string[] = [];
       const columns = new Map<string, FieldType>();
       for (const part of only ? [only.part] : view.parquet) {
-        if (!passes(part.block)) continue;
+        if (!passes(part.block) || skip?.has(part.file)) continue;
         files.push(part.file);
         for (const [c, t] of part.columns) if (!columns.has(c) || t === 'float') columns.set(c, t);
       }
@@ -462,10 +504,11 @@ export class DuckDBStore implements Store {
 
   /** Whether a block may hold a match, by its bloom filter (a block without one always may). */
   private async blockFilter(p: Partition, condition: (bloom: BloomFilter) => boolean): Promise<(block: number) => boolean> {
-    const blooms = new Map<number, BloomFilter | null>();
+    const blooms = new Map<number, BloomFilter | null | undefined>();
     for (const block of p.blocks.keys()) blooms.set(block, await this.blockBloom(p, block));
+    for (const part of p.view().parquet) if (!blooms.has(part.block)) blooms.set(part.block, await p.memoryBloom(part.block));
     return (block) => {
-      const bloom = blooms.get(block) ?? p.memoryBloom(block);
+      const bloom = blooms.get(block);
       return !bloom || condition(bloom);
     };
   }
@@ -717,19 +760,44 @@ export class DuckDBStore implements Store {
   async histogram(filter: FilterNode, range: TimeRange, intervalMicros: number, nowMs = Date.now()): Promise<HistogramBucket[]> {
     const params: DuckDBValue[] = [];
     const where = compileFilter(filter, this.context(params, nowMs));
-    const from = await this.relation(range, filter, params, this.referenced(where));
     const interval = Math.max(1, Math.round(intervalMicros));
+    const counts = new Map<number, number>();
+    const counted = filter.kind === 'all' && interval % 1_000_000 === 0 ? await this.countFromBlocks(range, interval, counts) : undefined;
+    const from = await this.relation(range, filter, params, this.referenced(where), undefined, counted);
     const rows = await this.read(
       `SELECT (epoch_us(ts) // ${interval}) * ${interval} AS b, count(*) FROM ${from} WHERE ${where} GROUP BY b ORDER BY b`,
       params,
     );
-    const counts = new Map(rows.map((r) => [Number(r[0]), Number(r[1])]));
+    for (const [b, n] of rows) counts.set(Number(b), (counts.get(Number(b)) ?? 0) + Number(n));
     const buckets: HistogramBucket[] = [];
     const first = Math.floor(range.fromMicros / interval) * interval;
     for (let b = first; b < range.toMicros && buckets.length < 10_000; b += interval) {
       buckets.push({ time: microsToIso(b), count: counts.get(b) ?? 0 });
     }
     return buckets;
+  }
+
+  /**
+   * A histogram without a filter, in whole seconds, from the per-second
+   * counts of the block files that lie wholly inside the range: adds them
+   * to `buckets` and returns those files, which the query then skips.
+   */
+  private async countFromBlocks(range: TimeRange, interval: number, buckets: Map<number, number>): Promise<Set<string>> {
+    const files = new Set<string>();
+    for (const p of this.partitions.values()) {
+      if (dayStartMicros(p.day) >= range.toMicros || dayStartMicros(p.day) + DAY_MICROS <= range.fromMicros) continue;
+      for (const [block, part] of [...p.blocks]) {
+        const c = await p.blockCounts(block);
+        if (!c || c.min * 1_000_000 < range.fromMicros || (c.max + 1) * 1_000_000 > range.toMicros) continue;
+        for (let i = 0; i < c.secs.length; i++) {
+          // As the SQL bucket does: integer division of epoch microseconds.
+          const b = Math.trunc((c.secs[i] * 1_000_000) / interval) * interval;
+          buckets.set(b, (buckets.get(b) ?? 0) + c.counts[i]);
+        }
+        files.add(part.file);
+      }
+    }
+    return files;
   }
 
   async fields(_range: TimeRange): Promise<FieldInfo[]> {

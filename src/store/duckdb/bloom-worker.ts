@@ -1,0 +1,27 @@
+/**
+ * The bloom worker: adds the words of segment lines to blocks' bloom
+ * filters, whose bits live in shared memory, on a thread of its own.
+ * Messages are handled in the order they arrive; each is answered with its id.
+ */
+import { parentPort } from 'node:worker_threads';
+import { BloomFilter } from '../bloom.js';
+import { hashSegmentMessages } from './segment-words.js';
+
+export interface BloomJob {
+  id: number;
+  bits: Uint32Array;
+  lines: Uint8Array;
+}
+
+if (parentPort) {
+  const port = parentPort;
+  port.on('message', (job: BloomJob) => {
+    try {
+      const bloom = new BloomFilter(0, job.bits);
+      hashSegmentMessages(job.lines, (h1, h2) => bloom.add(h1, h2));
+      port.postMessage({ id: job.id, ok: true });
+    } catch (err) {
+      port.postMessage({ id: job.id, ok: false, error: (err as Error).message });
+    }
+  });
+}

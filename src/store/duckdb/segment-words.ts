@@ -1,0 +1,113 @@
+/**
+ * The words of the messages in segment lines, hashed straight from the
+ * bytes written to disk, for the bloom filter of a block. This runs in the
+ * bloom worker (bloom-worker.ts), off the event loop: tokenizing every
+ * message was a fifth of the ingest thread's time.
+ *
+ * The hashes of ASCII words are exactly those of `hashWords` in
+ * core/tokens.ts (the query side looks up only ASCII words). Words with
+ * non-ASCII characters are hashed over their UTF-8 bytes here and over
+ * UTF-16 units there; they are never looked up, so the difference is moot,
+ * and the word boundaries are the same (every byte of a non-ASCII character
+ * is ≥ 128, a word character).
+ *
+ * A line is what encodeRow writes: `{"_seq":N,"ts":N` then, each optional,
+ * `"_doc_id"`, `"_index"` and `"message"` in that order.
+ */
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+
+const KEY_MESSAGE = bytesOf(',"message":');
+const KEY_DOC_ID = bytesOf(',"_doc_id":');
+const KEY_INDEX = bytesOf(',"_index":');
+
+function bytesOf(s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, 'latin1'));
+}
+
+function isWordCode(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c >= 128;
+}
+
+function startsWith(b: Uint8Array, at: number, key: Uint8Array): boolean {
+  if (at + key.length > b.length) return false;
+  for (let i = 0; i < key.length; i++) if (b[at + i] !== key[i]) return false;
+  return true;
+}
+
+/** The index just past the JSON value starting at `at` (a string, or a scalar up to the next `,` or `}`). */
+function skipValue(b: Uint8Array, at: number, end: number): number {
+  if (b[at] !== QUOTE) {
+    while (at < end && b[at] !== COMMA && b[at] !== 0x7d) at++;
+    return at;
+  }
+  for (let i = at + 1; i < end; i++) {
+    if (b[i] === BACKSLASH) i++;
+    else if (b[i] === QUOTE) return i + 1;
+  }
+  return end;
+}
+
+const hexValue = (c: number): number => (c <= 57 ? c - 48 : (c | 0x20) - 87);
+
+/**
+ * Calls `emit(h1, h2)` for every word of every line's message in `b`.
+ * Lines that are not of the expected shape are skipped: they hold no
+ * message this could read, and a block whose bloom lacks a word would hide
+ * a match, so callers build blooms only from lines encodeRow wrote.
+ */
+export function hashSegmentMessages(b: Uint8Array, emit: (h1: number, h2: number) => void): void {
+  let lineStart = 0;
+  while (lineStart < b.length) {
+    let lineEnd = b.indexOf(NEWLINE, lineStart);
+    if (lineEnd < 0) lineEnd = b.length;
+    let at = lineStart + 1;
+    // Past `"_seq":N` and `,"ts":N`.
+    for (let commas = 0; at < lineEnd && commas < 2; at++) if (b[at] === COMMA) commas++;
+    at--;
+    if (startsWith(b, at, KEY_DOC_ID)) at = skipValue(b, at + KEY_DOC_ID.length, lineEnd);
+    if (startsWith(b, at, KEY_INDEX)) at = skipValue(b, at + KEY_INDEX.length, lineEnd);
+    if (startsWith(b, at, KEY_MESSAGE) && b[at + KEY_MESSAGE.length] === QUOTE) hashString(b, at + KEY_MESSAGE.length + 1, lineEnd, emit);
+    lineStart = lineEnd + 1;
+  }
+}
+
+/** Hashes the words of the JSON string whose content starts at `at`, decoding escapes as it goes. */
+function hashString(b: Uint8Array, at: number, end: number, emit: (h1: number, h2: number) => void): void {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9747b28c;
+  let inWord = false;
+  for (let i = at; i <= end; i++) {
+    let c = i < end ? b[i] : QUOTE;
+    let closing = false;
+    if (c === QUOTE) {
+      closing = true;
+      c = 32;
+    } else if (c === BACKSLASH) {
+      const e = b[++i];
+      if (e === 0x75 /* u */ && i + 4 < end) {
+        c = (hexValue(b[i + 1]) << 12) | (hexValue(b[i + 2]) << 8) | (hexValue(b[i + 3]) << 4) | hexValue(b[i + 4]);
+        i += 4;
+      } else {
+        // \" \\ \/ and the control-character escapes: none is a word character.
+        c = 32;
+      }
+    }
+    if (isWordCode(c)) {
+      const lc = c >= 65 && c <= 90 ? c + 32 : c;
+      h1 = Math.imul(h1 ^ lc, 0x01000193);
+      h2 = Math.imul(h2 ^ lc, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+      inWord = true;
+    } else if (inWord) {
+      emit(h1 >>> 0, (h2 | 1) >>> 0);
+      h1 = 0x811c9dc5;
+      h2 = 0x9747b28c;
+      inWord = false;
+    }
+    if (closing) return;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The bloom worker's tokenizer reads messages out of segment lines (JSON,
+ * with escapes) and must agree with the query side's `hashWords` on every
+ * ASCII word, or a needle search would skip a block that holds it.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BloomFilter } from '../../src/store/bloom.js';
+import { BloomIndexer, sharedBloom } from '../../src/store/duckdb/bloom-indexer.js';
+import { hashSegmentMessages } from '../../src/store/duckdb/segment-words.js';
+import { hashWord, isAscii, words } from '../../src/core/tokens.js';
+import { prng } from '../helpers/prng.js';
+
+const ALPHABET = ['a', 'B', 'z', '0', '9', '_', ' ', '-', '.', '"', '\\', '/', '\n', '\t', '\u0001', 'é', '日本', '😀', '\ud800', ':', ',', '{', '}', 'message'];
+
+function randomText(rand: () => number, max: number): string {
+  let s = '';
+  const n = Math.floor(rand() * max);
+  for (let i = 0; i < n; i++) s += ALPHABET[Math.floor(rand() * ALPHABET.length)];
+  return s;
+}
+
+function line(seq: number, message: string | null, docId?: string, index?: string): string {
+  let s = `{"_seq":${seq},"ts":${1_700_000_000_000_000 + seq}`;
+  if (docId !== undefined) s += ',"_doc_id":' + JSON.stringify(docId);
+  if (index !== undefined) s += ',"_index":' + JSON.stringify(index);
+  if (message !== null) s += ',"message":' + JSON.stringify(message);
+  return s + ',"host":"message","f3":"not the message"}';
+}
+
+function fromSegment(lines: string[]): BloomFilter {
+  const bloom = new BloomFilter(16);
+  hashSegmentMessages(Buffer.from(lines.join('\n') + '\n'), (a, b) => bloom.add(a, b));
+  return bloom;
+}
+
+describe('words of segment lines', () => {
+  it('sets exactly the bits hashWords sets, for ASCII messages with escapes and tricky ids', () => {
+    const messages = ['Failed password for root from 10.0.0.1 port 22', 'say "hi"\\there\nnext\tTAB', 'a,"message":"decoy"', '', 'UPPER lower_case 42'];
+    const lines = messages.map((m, i) => line(i, m, i % 2 ? `x","message":"decoy${i}` : undefined, i % 3 ? 'logs-"x"' : undefined));
+    const expected = new BloomFilter(16);
+    for (const m of messages) expected.addWords(m);
+    assert.deepEqual(fromSegment(lines).bits, expected.bits);
+    // The decoys in ids and other fields are not words of any message.
+    const [a, b] = hashWord('decoy1');
+    assert.equal(fromSegment(lines).mayContain(a, b), false);
+  });
+
+  it('finds every ASCII word of random messages, whatever else they hold', () => {
+    const rand = prng(7);
+    for (let round = 0; round < 200; round++) {
+      const messages = Array.from({ length: 20 }, () => randomText(rand, 40));
+      const lines = messages.map((m, i) => line(i, rand() < 0.1 ? null : m, rand() < 0.3 ? randomText(rand, 10) : undefined, rand() < 0.3 ? randomText(rand, 10) : undefined));
+      const bloom = fromSegment(lines);
+      lines.forEach((l, i) => {
+        if (!l.includes('"message":')) return;
+        for (const w of words(messages[i]).filter(isAscii)) {
+          const [h1, h2] = hashWord(w);
+          assert.ok(bloom.mayContain(h1, h2), `word ${JSON.stringify(w)} of ${JSON.stringify(messages[i])}`);
+        }
+      });
+    }
+  });
+
+  it('survives lines that are not of the expected shape', () => {
+    const bloom = new BloomFilter(12);
+    const junk = ['', '{', '{"_seq":', '{"_seq":1,"ts":2,"message":"unterminated \\', '{"_seq":1,"ts":2,"message":"\\u12', '\n\n', 'x'.repeat(1000)];
+    for (const j of junk) hashSegmentMessages(Buffer.from(j), (a, b) => bloom.add(a, b));
+    const rand = prng(11);
+    for (let i = 0; i < 500; i++) {
+      const bytes = Buffer.alloc(Math.floor(rand() * 300));
+      for (let k = 0; k < bytes.length; k++) bytes[k] = Math.floor(rand() * 256);
+      hashSegmentMessages(bytes, (a, b) => bloom.add(a, b));
+    }
+  });
+
+  it('fills a shared filter on the worker thread', async () => {
+    const indexer = new BloomIndexer();
+    try {
+      const bloom = sharedBloom(16);
+      const lines = ['disk quota exceeded on /var', 'kernel: Out of memory'].map((m, i) => line(i, m));
+      // A copy of its own: the bytes' memory moves to the worker (Node's small-buffer pool must not).
+      assert.equal(await indexer.add(bloom, new Uint8Array(Buffer.from(lines.join('\n')))), true);
+      for (const w of ['quota', 'var', 'kernel', 'memory']) assert.ok(bloom.mayContain(...hashWord(w)), w);
+      assert.equal(bloom.mayContain(...hashWord('absent')), false);
+    } finally {
+      await indexer.close();
+    }
+  });
+});
