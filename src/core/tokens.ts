@@ -37,14 +37,18 @@ export function isAscii(s: string): boolean {
   return true;
 }
 
+/** Starting states of the two word hashes; segment-words.ts hashes bytes with the same ones. */
+export const WORD_HASH_SEED1 = 0x811c9dc5;
+export const WORD_HASH_SEED2 = 0x9747b28c;
+
 /**
  * Calls `emit(h1, h2)` with two independent 32-bit hashes of every word in
  * `text`, folding ASCII case on the fly. No strings are created: this runs
  * for every message ingested.
  */
 export function hashWords(text: string, emit: (h1: number, h2: number) => void): void {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x9747b28c;
+  let h1 = WORD_HASH_SEED1;
+  let h2 = WORD_HASH_SEED2;
   let inWord = false;
   const n = text.length;
   for (let i = 0; i <= n; i++) {
@@ -57,8 +61,8 @@ export function hashWords(text: string, emit: (h1: number, h2: number) => void):
       inWord = true;
     } else if (inWord) {
       emit(h1 >>> 0, (h2 | 1) >>> 0);
-      h1 = 0x811c9dc5;
-      h2 = 0x9747b28c;
+      h1 = WORD_HASH_SEED1;
+      h2 = WORD_HASH_SEED2;
       inWord = false;
     }
   }

@@ -15,6 +15,8 @@
  * `"_doc_id"`, `"_index"` and `"message"` in that order.
  */
 
+import { WORD_HASH_SEED1, WORD_HASH_SEED2, isWordCode } from '../../core/tokens.js';
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
@@ -26,10 +28,6 @@ const KEY_INDEX = bytesOf(',"_index":');
 
 function bytesOf(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'latin1'));
-}
-
-function isWordCode(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c >= 128;
 }
 
 function startsWith(b: Uint8Array, at: number, key: Uint8Array): boolean {
@@ -77,8 +75,8 @@ export function hashSegmentMessages(b: Uint8Array, emit: (h1: number, h2: number
 
 /** Hashes the words of the JSON string whose content starts at `at`, decoding escapes as it goes. */
 function hashString(b: Uint8Array, at: number, end: number, emit: (h1: number, h2: number) => void): void {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x9747b28c;
+  let h1 = WORD_HASH_SEED1;
+  let h2 = WORD_HASH_SEED2;
   let inWord = false;
   for (let i = at; i <= end; i++) {
     let c = i < end ? b[i] : QUOTE;
@@ -104,8 +102,8 @@ function hashString(b: Uint8Array, at: number, end: number, emit: (h1: number, h
       inWord = true;
     } else if (inWord) {
       emit(h1 >>> 0, (h2 | 1) >>> 0);
-      h1 = 0x811c9dc5;
-      h2 = 0x9747b28c;
+      h1 = WORD_HASH_SEED1;
+      h2 = WORD_HASH_SEED2;
       inWord = false;
     }
     if (closing) return;

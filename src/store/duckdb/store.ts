@@ -425,7 +425,7 @@ export class DuckDBStore implements Store {
     const days = only
       ? [only.partition]
       : [...this.partitions.values()]
-          .filter((p) => dayStartMicros(p.day) < range.toMicros && dayStartMicros(p.day) + DAY_MICROS > range.fromMicros)
+          .filter((p) => overlapsDay(p.day, range))
           .sort((a, b) => b.day - a.day);
     const condition = bloomCondition(filter);
     const branches: string[] = [];
@@ -785,7 +785,7 @@ export class DuckDBStore implements Store {
   private async countFromBlocks(range: TimeRange, interval: number, buckets: Map<number, number>): Promise<Set<string>> {
     const files = new Set<string>();
     for (const p of this.partitions.values()) {
-      if (dayStartMicros(p.day) >= range.toMicros || dayStartMicros(p.day) + DAY_MICROS <= range.fromMicros) continue;
+      if (!overlapsDay(p.day, range)) continue;
       for (const [block, part] of [...p.blocks]) {
         const c = await p.blockCounts(block);
         if (!c || c.min * 1_000_000 < range.fromMicros || (c.max + 1) * 1_000_000 > range.toMicros) continue;
@@ -1103,4 +1103,9 @@ function decodeCursor(s: string): { ts: number; day: number; seq: number } {
     // fall through
   }
   throw new QueryError('invalid cursor: pass the `cursor` value of the previous page unchanged');
+}
+
+/** Whether a day's partition holds times of the range. */
+function overlapsDay(day: number, range: TimeRange): boolean {
+  return dayStartMicros(day) < range.toMicros && dayStartMicros(day) + DAY_MICROS > range.fromMicros;
 }
