@@ -8,9 +8,12 @@
  *    connection keeps being read and decoded into the next batch: it never
  *    sits idle waiting for a commit while it has room. At most three batches
  *    are alive per connection: two being written and one being filled.
- *  - Reading pauses (TCP's window then slows the sender) only when the batch
+ *  - Reading pauses (TCP's window then slows the sender) when the batch
  *    being filled reaches `maxPending` events while both writes are in
  *    progress, and resumes as soon as one is done and the batch is taken.
+ *  - Every connection draws on one budget of events held (`IngestBudget`):
+ *    while it is spent, a connection with a free write slot writes what it
+ *    has at once, and one without pauses until a write somewhere completes.
  *  - A batch is written when it holds `batchEvents` events, or when its first
  *    event has waited `lingerMs` (Logstash's pipeline.batch.delay is 50 ms
  *    too), or at the end of the stream: a stream that is flowing makes writes
@@ -22,6 +25,7 @@
  */
 import type net from 'node:net';
 import type { LogEvent } from '../core/event.js';
+import { type IngestBudget, sharedStreamBudget } from './budget.js';
 
 export interface EventSource {
   /** Events decoded and not yet taken. */
@@ -42,6 +46,8 @@ export interface PacedWriterOptions {
   lingerMs?: number;
   /** Pause reading while a write is in progress and this many events wait (default 20,000). */
   maxPending?: number;
+  /** Shared by the connections of every stream input (default: the process's). */
+  budget?: IngestBudget;
 }
 
 export const BATCH_EVENTS = 8192;
@@ -54,6 +60,9 @@ export class PacedWriter {
   private readonly batchEvents: number;
   private readonly lingerMs: number;
   private readonly maxPending: number;
+  private readonly budget: IngestBudget;
+  /** Decoded events not yet taken that this writer has counted in the budget. */
+  private counted = 0;
   /** Writes in flight. */
   private writing = 0;
   private ending = false;
@@ -74,6 +83,7 @@ export class PacedWriter {
     this.batchEvents = opts.batchEvents ?? BATCH_EVENTS;
     this.lingerMs = opts.lingerMs ?? LINGER_MS;
     this.maxPending = opts.maxPending ?? MAX_PENDING_EVENTS;
+    this.budget = opts.budget ?? sharedStreamBudget;
     this.done = new Promise<void>((r) => (this.resolveDone = r));
   }
 
@@ -86,10 +96,13 @@ export class PacedWriter {
   received(): void {
     const n = this.source.events.length;
     if (n === 0 || this.broken) return;
+    this.budget.add(n - this.counted);
+    this.counted = n;
     if (this.pendingSince < 0) this.pendingSince = Date.now();
     if (this.writing >= WRITES_IN_FLIGHT) {
-      if (n >= this.maxPending && !this.socket.isPaused()) this.socket.pause();
-    } else if (n >= this.batchEvents) {
+      if (n >= this.maxPending) this.pause();
+      else if (this.budget.exhausted) this.pauseForBudget();
+    } else if (n >= this.batchEvents || this.budget.exhausted) {
       this.flush();
     } else if (this.timer === null) {
       this.timer = setTimeout(this.onTimer, this.lingerMs);
@@ -103,6 +116,23 @@ export class PacedWriter {
     if (this.writing < WRITES_IN_FLIGHT) this.flush();
   }
 
+  private pause(): void {
+    if (!this.socket.isPaused()) this.socket.pause();
+  }
+
+  private pauseForBudget(): void {
+    if (this.socket.isPaused()) return;
+    this.socket.pause();
+    this.budget.whenRoom(this.onRoom);
+  }
+
+  private readonly onRoom = (): void => {
+    // Reading resumes unless this connection's own batch is what is full.
+    if (this.socket.isPaused() && !this.ending && !this.socket.destroyed && this.source.events.length < this.maxPending) {
+      this.socket.resume();
+    }
+  };
+
   private readonly onTimer = (): void => {
     this.timer = null;
     if (this.writing < WRITES_IN_FLIGHT) this.flush();
@@ -115,25 +145,36 @@ export class PacedWriter {
     }
     if (this.broken) return this.resolveDone();
     const events = this.source.take();
+    // The taken events stay in the budget until their write is done.
+    this.counted = 0;
     this.pendingSince = -1;
     if (events.length === 0) {
       if (this.ending && this.writing === 0) this.resolveDone();
       return;
     }
     this.writing++;
-    // The batch is taken: there is room for the next one again.
-    if (this.socket.isPaused() && !this.ending && !this.socket.destroyed) this.socket.resume();
+    // The batch is taken: there is room for the next one again, if the budget has some too.
+    if (this.socket.isPaused() && !this.ending && !this.socket.destroyed) {
+      this.budget.cancel(this.onRoom);
+      if (this.budget.exhausted) this.budget.whenRoom(this.onRoom);
+      else this.socket.resume();
+    }
     const p = this.opts.write(events).then(
       () => {
         this.writing--;
+        this.budget.release(events.length);
         this.opts.written(events.length);
         this.next();
       },
       (err: unknown) => {
         this.writing--;
+        this.budget.release(events.length);
         if (this.broken) return this.opts.failed(err as Error, events.length);
         this.broken = true;
+        this.budget.cancel(this.onRoom);
         this.source.take();
+        this.budget.release(this.counted);
+        this.counted = 0;
         this.opts.failed(err as Error, events.length);
         this.socket.destroy();
         this.resolveDone();

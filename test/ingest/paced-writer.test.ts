@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type net from 'node:net';
 import type { LogEvent } from '../../src/core/event.js';
+import { IngestBudget } from '../../src/ingest/budget.js';
 import { PacedWriter } from '../../src/ingest/paced-writer.js';
 
 class FakeSocket {
@@ -43,7 +44,7 @@ class Source {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function setup(opts: { batchEvents?: number; lingerMs?: number; maxPending?: number } = {}) {
+function setup(opts: { batchEvents?: number; lingerMs?: number; maxPending?: number; budget?: IngestBudget } = {}) {
   const socket = new FakeSocket();
   const source = new Source();
   const batches: number[] = [];
@@ -135,5 +136,66 @@ describe('PacedWriter', () => {
     await writer.done;
     assert.deepEqual(failures, [2]);
     assert.equal(socket.destroyed, true);
+  });
+
+  it('shares one budget of held events between connections: spent, a connection writes what it has or, with no write slot, pauses until a write completes', async () => {
+    const budget = new IngestBudget(100);
+    const opts = { batchEvents: 1000, lingerMs: 10_000, maxPending: 10_000, budget };
+    const a = setup(opts);
+    const b = setup(opts);
+    a.source.add(60);
+    a.writer.received();
+    assert.deepEqual(a.batches, [], 'budget left: a waits for a full batch');
+    b.source.add(50);
+    b.writer.received();
+    assert.equal(budget.used, 110);
+    assert.deepEqual(b.batches, [50], 'budget spent: b writes what it has at once');
+    b.source.add(30);
+    b.writer.received();
+    assert.deepEqual(b.batches, [50, 30]);
+    b.source.add(10);
+    b.writer.received();
+    assert.equal(b.socket.paused, true, 'no write slot and no budget: b stops reading');
+    a.source.add(5);
+    a.writer.received();
+    assert.deepEqual(a.batches, [65], 'budget spent: a writes too');
+    assert.equal(a.socket.paused, false);
+    b.gates.shift()!();
+    await sleep(0);
+    assert.equal(budget.used, 105, 'the written events left the budget');
+    assert.equal(b.socket.paused, true, 'still over the budget');
+    b.gates.shift()!();
+    await sleep(0);
+    assert.equal(budget.used, 75);
+    assert.equal(b.socket.paused, false, 'room again: b reads again');
+    a.writer.end();
+    b.writer.end();
+    await a.release();
+    await b.release();
+    await Promise.all([a.writer.done, b.writer.done]);
+    assert.equal(a.written() + b.written(), 155);
+    assert.equal(budget.used, 0, 'everything written is given back');
+  });
+
+  it('gives back the budget of events a failed connection drops', async () => {
+    const budget = new IngestBudget(1000);
+    const socket = new FakeSocket();
+    const source = new Source();
+    let fail: (err: Error) => void = () => undefined;
+    const writer = new PacedWriter(socket as unknown as net.Socket, source, {
+      batchEvents: 10,
+      budget,
+      write: () => new Promise<void>((_r, reject) => (fail = reject)),
+      written: () => undefined,
+      failed: () => undefined,
+    });
+    source.add(10);
+    writer.received();
+    source.add(7);
+    writer.received();
+    assert.equal(budget.used, 17);
+    fail(new Error('disk full'));
+    await writer.done;
+    assert.equal(budget.used, 0);
   });
 });

@@ -13,8 +13,18 @@ export function sharedBloom(log2Bits: number): BloomFilter {
   return new BloomFilter(log2Bits, new Uint32Array(new SharedArrayBuffer(1 << (log2Bits - 3))));
 }
 
+/** Spare line buffers kept for reuse, at most this many bytes of them. */
+const SPARE_BYTES = 32 << 20;
+
 export class BloomIndexer {
   private worker: Worker | null = null;
+  /**
+   * Line buffers the worker has read and given back: segment lines are
+   * written into them again, instead of tens of megabytes a second of fresh
+   * memory that only a major garbage collection would return.
+   */
+  private readonly spares: ArrayBuffer[] = [];
+  private spareBytes = 0;
   private nextId = 0;
   private readonly waiting = new Map<number, (ok: boolean) => void>();
   private broken: Error | null = null;
@@ -37,6 +47,24 @@ export class BloomIndexer {
     });
   }
 
+  /** A buffer of its own memory of at least `minBytes`: a spare one if one is large enough. */
+  buffer(minBytes: number): Buffer {
+    for (let i = this.spares.length - 1; i >= 0; i--) {
+      const ab = this.spares[i];
+      if (ab.byteLength < minBytes) continue;
+      this.spares.splice(i, 1);
+      this.spareBytes -= ab.byteLength;
+      return Buffer.from(ab);
+    }
+    return Buffer.allocUnsafeSlow(minBytes);
+  }
+
+  private keep(ab: ArrayBuffer): void {
+    if (this.spareBytes + ab.byteLength > SPARE_BYTES) return;
+    this.spares.push(ab);
+    this.spareBytes += ab.byteLength;
+  }
+
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
@@ -48,7 +76,8 @@ export class BloomIndexer {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./bloom-worker.js', import.meta.url));
     worker.unref();
-    worker.on('message', (m: { id: number; ok: boolean }) => {
+    worker.on('message', (m: { id: number; ok: boolean; spare?: ArrayBuffer }) => {
+      if (m.spare) this.keep(m.spare);
       const resolve = this.waiting.get(m.id);
       this.waiting.delete(m.id);
       resolve?.(m.ok);

@@ -1,7 +1,8 @@
 /**
  * The bloom worker: adds the words of segment lines to blocks' bloom
  * filters, whose bits live in shared memory, on a thread of its own.
- * Messages are handled in the order they arrive; each is answered with its id.
+ * Messages are handled in the order they arrive; each is answered with its id
+ * and its lines' memory, which the store writes its next lines into.
  */
 import { parentPort } from 'node:worker_threads';
 import { BloomFilter } from '../bloom.js';
@@ -19,7 +20,7 @@ if (parentPort) {
     try {
       const bloom = new BloomFilter(0, job.bits);
       hashSegmentMessages(job.lines, (h1, h2) => bloom.add(h1, h2));
-      port.postMessage({ id: job.id, ok: true });
+      port.postMessage({ id: job.id, ok: true, spare: job.lines.buffer }, [job.lines.buffer as ArrayBuffer]);
     } catch (err) {
       port.postMessage({ id: job.id, ok: false, error: (err as Error).message });
     }

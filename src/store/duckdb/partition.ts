@@ -156,7 +156,7 @@ export class Partition {
   private readonly counts = new Map<number, BlockCounts | null>();
   /** Block files whose counts are yet to be written (found without them on opening, or rewritten by a delete). */
   private readonly uncounted = new Set<number>();
-  private readonly lineWriter = new LineWriter();
+  private readonly lineWriter: LineWriter;
   /** Compacted blocks. */
   readonly blocks = new Map<number, ParquetPart>();
   private minis: ParquetPart[] = [];
@@ -179,7 +179,9 @@ export class Partition {
     private readonly indexer: BloomIndexer,
     readonly blockRows: number = DEFAULT_BLOCK_ROWS,
     private readonly compressionLevel = 3,
-  ) {}
+  ) {
+    this.lineWriter = new LineWriter((n) => indexer.buffer(n));
+  }
 
   static dirFor(root: string, day: number): string {
     return path.join(root, String(day));

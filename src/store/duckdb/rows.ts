@@ -17,10 +17,15 @@ export const MAX_LINE_BYTES = 15 * 1024 * 1024;
  * ingest thread's time and most of its garbage when lines were strings.
  */
 export class LineWriter {
-  buf = Buffer.allocUnsafeSlow(1 << 16);
+  buf: Buffer;
   pos = 0;
   /** A string of the current line was written with a lone surrogate escaped (DuckDB's reader refuses those). */
   private lone = false;
+
+  /** `alloc` gives a buffer of its own memory of at least the size asked for (a spare one, when it has). */
+  constructor(private readonly alloc: (minBytes: number) => Buffer = (n) => Buffer.allocUnsafeSlow(n)) {
+    this.buf = alloc(1 << 16);
+  }
 
   /**
    * The bytes written so far, and a fresh buffer for what follows: no copy,
@@ -29,7 +34,7 @@ export class LineWriter {
    */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafeSlow(Math.max(1 << 16, this.pos));
+    this.buf = this.alloc(Math.max(1 << 16, this.pos));
     this.pos = 0;
     return out;
   }

@@ -2,6 +2,8 @@
  * The embedded DuckDB store: one DuckDB instance, a small catalog file for
  * the field registry, and one attached file per day of events.
  */
+// First: sets the allocator of DuckDB before its library allocates anything.
+import './allocator.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
