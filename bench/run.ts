@@ -6,7 +6,8 @@
  *   (acknowledged = durable), events/s and MB/s, with the server's peak RSS.
  * - Bytes on disk per raw byte, beside `zstd -3` of the same raw lines.
  * - Needle search, histogram and `stats count() by host` latency over all
- *   events, warm.
+ *   events, warm; and a `date_histogram` + `terms` aggregation asked by the
+ *   official Elasticsearch client of the Elasticsearch-compatible listener.
  * - Baseline: the same NDJSON loaded into a bare DuckDB table by DuckDB's own
  *   reader, and the same three questions asked of it in SQL.
  *
@@ -18,6 +19,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { Client } from '@elastic/elasticsearch';
 import { generate } from './generate.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
@@ -26,6 +28,12 @@ const DIR = process.env.BENCH_DIR ?? '/tmp/logmill-bench';
 const NEEDLE = 'zq7needle4x';
 const CONCURRENCY = 4;
 const HTTP_BATCH = 5000;
+/** What Kibana's Discover asks for its chart, split by host: the aggregation of issue 4's figure. */
+const ES_AGG = {
+  size: 0,
+  query: { range: { '@timestamp': { gte: 'now-2d' } } },
+  aggs: { t: { date_histogram: { field: '@timestamp', fixed_interval: '5m' }, aggs: { h: { terms: { field: 'host', size: 5 } } } } },
+};
 
 interface Row {
   what: string;
@@ -192,10 +200,11 @@ async function main(): Promise<void> {
   fs.rmSync(dataDir, { recursive: true, force: true });
   const httpPort = await freePort();
   const tcpPort = await freePort();
+  const esPort = await freePort();
   const url = `http://127.0.0.1:${httpPort}`;
   const server: ChildProcess = spawn(
     process.execPath,
-    ['dist/src/cli/main.js', 'server', '--data', dataDir, '--http', `127.0.0.1:${httpPort}`, '--tcp', `127.0.0.1:${tcpPort}`, '--log-level', 'warn'],
+    ['dist/src/cli/main.js', 'server', '--data', dataDir, '--http', `127.0.0.1:${httpPort}`, '--tcp', `127.0.0.1:${tcpPort}`, '--es', `127.0.0.1:${esPort}`, '--log-level', 'warn'],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   let peakRss = 0;
@@ -250,6 +259,14 @@ async function main(): Promise<void> {
     });
     const histMs = await timeQuery(() => query(url, { path: '/api/v1/histogram', q: '*', ...range }));
     const statsMs = await timeQuery(() => query(url, { path: '/api/v1/search', q: '* | stats count() by host', ...range }));
+    const es = new Client({ node: `http://127.0.0.1:${esPort}` });
+    const aggMs = await timeQuery(async () => {
+      const r = await es.search({ index: '*', ...ES_AGG });
+      const buckets = (r.aggregations as { t: { buckets: { doc_count: number }[] } }).t.buckets;
+      const total = buckets.reduce((sum, b) => sum + b.doc_count, 0);
+      if (total !== EVENTS) throw new Error(`date_histogram counted ${total} events of ${EVENTS}`);
+    });
+    await es.close();
     const serverRssAfter = rssOf(server.pid as number);
 
     // At rest: after a clean shutdown (compaction finished, hot rows checkpointed, WAL folded in).
@@ -274,6 +291,7 @@ async function main(): Promise<void> {
       { what: `needle search over ${fmt(EVENTS)} events, ms`, logmill: fmt(needleMs, 1), baseline: fmt(base.needleMs, 1), ratio: (needleMs / base.needleMs).toFixed(2) },
       { what: 'histogram, ms', logmill: fmt(histMs, 1), baseline: fmt(base.histMs, 1), ratio: (histMs / base.histMs).toFixed(2) },
       { what: 'stats count() by host, ms', logmill: fmt(statsMs, 1), baseline: fmt(base.statsMs, 1), ratio: (statsMs / base.statsMs).toFixed(2) },
+      { what: 'ES date_histogram (5m) + terms (host) aggregation, ms', logmill: fmt(aggMs, 1), baseline: fmt(base.aggMs, 1), ratio: (aggMs / base.aggMs).toFixed(2) },
       { what: 'server RSS after queries, MB', logmill: fmt(serverRssAfter / 1e6), baseline: '', ratio: '' },
     );
     void ndjsonBytes;
@@ -296,7 +314,9 @@ function dirSize(dir: string): number {
   return total;
 }
 
-async function baseline(ndjson: string): Promise<{ loadRate: number; loadMBps: number; diskBytes: number; needleMs: number; histMs: number; statsMs: number }> {
+async function baseline(
+  ndjson: string,
+): Promise<{ loadRate: number; loadMBps: number; diskBytes: number; needleMs: number; histMs: number; statsMs: number; aggMs: number }> {
   const file = path.join(DIR, 'baseline.duckdb');
   fs.rmSync(file, { force: true });
   fs.rmSync(file + '.wal', { force: true });
@@ -311,9 +331,14 @@ async function baseline(ndjson: string): Promise<{ loadRate: number; loadMBps: n
   const needleMs = await run(`SELECT * FROM events WHERE message ILIKE '%${NEEDLE}%' ORDER BY "@timestamp" DESC LIMIT 10`);
   const histMs = await run(`SELECT time_bucket(INTERVAL 5 MINUTE, "@timestamp") b, count(*) FROM events GROUP BY b ORDER BY b`);
   const statsMs = await run(`SELECT host, count(*) FROM events GROUP BY host ORDER BY host`);
+  // The aggregation's two levels: counts per bucket, and per bucket and host (the top five picked from them).
+  const aggMs = await timeQuery(async () => {
+    await c.runAndReadAll(`SELECT time_bucket(INTERVAL 5 MINUTE, "@timestamp") b, count(*) FROM events WHERE "@timestamp" >= now() - INTERVAL 2 DAY GROUP BY b ORDER BY b`);
+    await c.runAndReadAll(`SELECT time_bucket(INTERVAL 5 MINUTE, "@timestamp") b, host, count(*) FROM events WHERE "@timestamp" >= now() - INTERVAL 2 DAY GROUP BY b, host ORDER BY b, host`);
+  });
   c.closeSync();
   db.closeSync();
-  return { loadRate: EVENTS / sec, loadMBps: fs.statSync(ndjson).size / sec / 1e6, diskBytes, needleMs, histMs, statsMs };
+  return { loadRate: EVENTS / sec, loadMBps: fs.statSync(ndjson).size / sec / 1e6, diskBytes, needleMs, histMs, statsMs, aggMs };
 }
 
 function printTable(): void {

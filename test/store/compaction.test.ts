@@ -91,7 +91,7 @@ describe('compaction of sealed blocks', () => {
   });
 });
 
-describe('histograms from per-second block counts', () => {
+describe('histograms and time groups from per-second block counts', () => {
   it('agree with the rows they count, after a delete, and with counts gone stale or missing across a restart', async () => {
     const dir = tempDir();
     const base = Math.floor(NOW / 1000) * 1000 - 600_000;
@@ -128,6 +128,28 @@ describe('histograms from per-second block counts', () => {
           const want = expected(live, interval, range);
           const got = new Map(fast.filter((b) => b.count > 0).map((b) => [Date.parse(b.time) * 1000, b.count]));
           assert.deepEqual(got, want, `${what}: the events' own buckets (interval ${interval})`);
+        }
+        // The same through `group` (the Elasticsearch date_histogram), with an offset, two count metrics.
+        for (const [interval, offset] of [
+          [10_000_000, 3_000_000],
+          [1_000_000, 0],
+          [2_000_000, 500_000],
+        ]) {
+          const req = { range, keys: [{ kind: 'time' as const, field: '@timestamp', intervalMicros: interval, offsetMicros: offset }], metrics: [{ fn: 'count' as const }, { fn: 'count' as const }] };
+          const fast = await s.group({ ...req, filter: all });
+          const slow = await s.group({ ...req, filter: scanned });
+          assert.deepEqual(fast, slow, `${what}: group by time, counts and scan agree (interval ${interval}, offset ${offset})`);
+          const want = new Map<number, number>();
+          for (const e of live) {
+            if (e.ts < range.fromMicros || e.ts >= range.toMicros) continue;
+            const b = Math.floor((e.ts - offset) / interval) * interval + offset;
+            want.set(b, (want.get(b) ?? 0) + 1);
+          }
+          assert.deepEqual(
+            fast.map((r) => [r.keys[0], r.metrics[0], r.metrics[1]]),
+            [...want].sort((x, y) => x[0] - y[0]).map(([b, n]) => [b, n, n]),
+            `${what}: group by time, the events' own buckets (interval ${interval}, offset ${offset})`,
+          );
         }
       }
     };

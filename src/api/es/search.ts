@@ -36,7 +36,7 @@ import { QuerySyntaxError } from '../../query/ast.js';
 import { QueryError, type FieldInfo, type Hit, type SortKey, type Store, type TimeRange } from '../../store/store.js';
 import { runAggregations } from './aggs.js';
 import type { EsContext } from './context.js';
-import { andOf, EsRequestError, existsNode, extractTimeRange, formatDate, indexFilter, notOf, orOf, translateQuery, translateQueryString, unsupported, type TranslateOptions } from './dsl.js';
+import { andOf, EsRequestError, existsNode, formatDate, indexFilter, notOf, orOf, splitTimeRange, translateQuery, translateQueryString, unsupported, type TranslateOptions } from './dsl.js';
 import { EsError, esErrorBody, type EsErrorBody } from './errors.js';
 
 /** The `_index` of events stored without one (through Logmill's own API). */
@@ -271,8 +271,7 @@ class Searcher {
     const nowMs = Date.now();
     const fields = await this.fields(nowMs);
     const [index, query] = [await this.indexFilterOf(indexExpr), this.queryFilter(body, params, fields.options)];
-    const filter = andOf([index, query]);
-    const range = extractTimeRange(filter, nowMs);
+    const { range, filter } = splitTimeRange(andOf([index, query]), nowMs);
 
     const size = intOf(params.size ?? body.size, 'size', 10);
     const from = intOf(params.from ?? body.from, 'from', 0);
@@ -395,8 +394,8 @@ class Searcher {
     }
     const nowMs = Date.now();
     const fields = await this.fields(nowMs);
-    const filter = andOf([await this.indexFilterOf(indexExpr), this.queryFilter(body, params, fields.options)]);
-    const rows = await this.store.group({ filter, range: extractTimeRange(filter, nowMs), keys: [], metrics: [{ fn: 'count' }], nowMs });
+    const { range, filter } = splitTimeRange(andOf([await this.indexFilterOf(indexExpr), this.queryFilter(body, params, fields.options)]), nowMs);
+    const rows = await this.store.group({ filter, range, keys: [], metrics: [{ fn: 'count' }], nowMs });
     return { count: rows[0]?.metrics[0] ?? 0, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 } };
   }
 

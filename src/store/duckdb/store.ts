@@ -41,7 +41,7 @@ import {
   type TimeRange,
 } from '../store.js';
 import { Catalog, FIXED_COLUMNS, SQL_TYPE, type FieldEntry } from './catalog.js';
-import { BASE_COLUMNS, DEFAULT_BLOCK_ROWS, WIDE_COLUMNS, Partition, dayOfMicros, dayStartMicros, quote, type ParquetPart } from './partition.js';
+import { BASE_COLUMNS, DEFAULT_BLOCK_ROWS, WIDE_COLUMNS, Partition, dayOfMicros, dayStartMicros, quote, type BlockCounts, type ParquetPart } from './partition.js';
 import { encodeRow, type LineWriter } from './rows.js';
 import { inferType } from './values.js';
 import { keySql, metricArg, metricSql } from './grouping.js';
@@ -460,17 +460,25 @@ export class DuckDBStore implements Store {
       };
       const passes = condition ? await this.blockFilter(p, condition) : () => true;
 
-      // Parquet files (blocks and minis) whose bloom filter may match.
-      const files: string[] = [];
-      const columns = new Map<string, FieldType>();
+      // Parquet files (blocks and minis) whose bloom filter may match; blocks wholly inside the
+      // range (by their per-second counts) are read without comparing each row's time to it.
+      const inside: ParquetPart[] = [];
+      const cut: ParquetPart[] = [];
       for (const part of only ? [only.part] : view.parquet) {
         if (!passes(part.block) || skip?.has(part.file)) continue;
-        files.push(part.file);
-        for (const [c, t] of part.columns) if (!columns.has(c) || t === 'float') columns.set(c, t);
+        (part.kind === 'block' && (await this.blockInside(p, part.block, range)) ? inside : cut).push(part);
       }
-      if (files.length > 0) {
-        const list = files.map(quote).join(', ');
-        branches.push(`SELECT ${project(p.day, (c) => columns.get(c))} FROM read_parquet([${list}], union_by_name = true) WHERE ${timeWhere()}`);
+      for (const [parts, where] of [
+        [inside, ''],
+        [cut, 'cut'],
+      ] as const) {
+        if (parts.length === 0) continue;
+        const columns = new Map<string, FieldType>();
+        for (const part of parts) for (const [c, t] of part.columns) if (!columns.has(c) || t === 'float') columns.set(c, t);
+        const list = parts.map((x) => quote(x.file)).join(', ');
+        branches.push(
+          `SELECT ${project(p.day, (c) => columns.get(c))} FROM read_parquet([${list}], union_by_name = true)${where ? ` WHERE ${timeWhere()}` : ''}`,
+        );
       }
 
       // Young rows, still in segment files; a segment being written may end with part of a line.
@@ -494,6 +502,12 @@ export class DuckDBStore implements Store {
       branches.push(`SELECT ${select.join(', ')} WHERE FALSE`);
     }
     return `(${branches.join(' UNION ALL ')}) AS events`;
+  }
+
+  /** Whether every row of a block file lies in the range, by the block's per-second counts. */
+  private async blockInside(p: Partition, block: number, range: TimeRange): Promise<boolean> {
+    const c = await p.blockCounts(block);
+    return c !== null && c.min * 1_000_000 >= range.fromMicros && (c.max + 1) * 1_000_000 <= range.toMicros;
   }
 
   /**
@@ -764,7 +778,7 @@ export class DuckDBStore implements Store {
     const where = compileFilter(filter, this.context(params, nowMs));
     const interval = Math.max(1, Math.round(intervalMicros));
     const counts = new Map<number, number>();
-    const counted = filter.kind === 'all' && interval % 1_000_000 === 0 ? await this.countFromBlocks(range, interval, counts) : undefined;
+    const counted = filter.kind === 'all' && interval % 1_000_000 === 0 ? await this.countFromBlocks(range, (us) => Math.trunc(us / interval) * interval, counts) : undefined;
     const from = await this.relation(range, filter, params, this.referenced(where), undefined, counted);
     const rows = await this.read(
       `SELECT (epoch_us(ts) // ${interval}) * ${interval} AS b, count(*) FROM ${from} WHERE ${where} GROUP BY b ORDER BY b`,
@@ -780,20 +794,21 @@ export class DuckDBStore implements Store {
   }
 
   /**
-   * A histogram without a filter, in whole seconds, from the per-second
-   * counts of the block files that lie wholly inside the range: adds them
-   * to `buckets` and returns those files, which the query then skips.
+   * Counts over time without a filter, in buckets of whole seconds, from
+   * the per-second counts of the block files that lie wholly inside the
+   * range: adds them to `buckets` (keyed by `bucketOf` a second's start) and
+   * returns those files, which the query then skips.
    */
-  private async countFromBlocks(range: TimeRange, interval: number, buckets: Map<number, number>): Promise<Set<string>> {
+  private async countFromBlocks(range: TimeRange, bucketOf: (micros: number) => number, buckets: Map<number, number>): Promise<Set<string>> {
     const files = new Set<string>();
     for (const p of this.partitions.values()) {
       if (!overlapsDay(p.day, range)) continue;
       for (const [block, part] of [...p.blocks]) {
-        const c = await p.blockCounts(block);
-        if (!c || c.min * 1_000_000 < range.fromMicros || (c.max + 1) * 1_000_000 > range.toMicros) continue;
+        if (!(await this.blockInside(p, block, range))) continue;
+        const c = (await p.blockCounts(block)) as BlockCounts;
         for (let i = 0; i < c.secs.length; i++) {
-          // As the SQL bucket does: integer division of epoch microseconds.
-          const b = Math.trunc((c.secs[i] * 1_000_000) / interval) * interval;
+          // `bucketOf` does what the SQL bucket does: integer division of epoch microseconds.
+          const b = bucketOf(c.secs[i] * 1_000_000);
           buckets.set(b, (buckets.get(b) ?? 0) + c.counts[i]);
         }
         files.add(part.file);
@@ -899,7 +914,17 @@ export class DuckDBStore implements Store {
       if (arg !== null) args.push(`${arg} AS m${i}`);
       return metricSql(m, () => (arg === null ? null : `m${i}`));
     });
-    const from = await this.relation(req.range ?? ALL_TIME, req.filter, params, this.referenced(where, ...keys.map((k) => k.expr), ...args));
+    const range = req.range ?? ALL_TIME;
+    // Counts over time without a filter: blocks wholly inside the range give theirs from their per-second counts.
+    const time = req.keys.length === 1 && req.keys[0].kind === 'time' && req.keys[0].field === '@timestamp' ? req.keys[0] : null;
+    const every = Math.max(1, Math.round(time?.intervalMicros ?? 1));
+    const off = Math.round(time?.offsetMicros ?? 0);
+    const counted = new Map<number, number>();
+    const fromCounts =
+      time !== null && req.filter.kind === 'all' && !req.keyValues?.[0] && every % 1_000_000 === 0 && off % 1_000_000 === 0 && req.metrics.every((m) => m.fn === 'count')
+        ? await this.countFromBlocks(range, (us) => Math.trunc((us - off) / every) * every + off, counted)
+        : undefined;
+    const from = await this.relation(range, req.filter, params, this.referenced(where, ...keys.map((k) => k.expr), ...args), undefined, fromCounts);
     // Layer 0: keys that do not unnest, and metric arguments; then one layer per unnesting key.
     const plain = keys.map((k, i) => (k.unnest ? `${k.expr} AS l${i}` : `${k.expr} AS k${i}`));
     let rel = `(SELECT ${[...plain, ...args, '1 AS _one'].join(', ')} FROM ${from} WHERE ${where}) AS g0`;
@@ -917,10 +942,19 @@ export class DuckDBStore implements Store {
       keys.length ? ` GROUP BY ${keyCols.join(', ')} ORDER BY ${keyCols.join(', ')}` : ''
     }`;
     const rows = await this.read(sql, params);
-    return rows.map((r) => ({
+    const out = rows.map((r) => ({
       keys: r.slice(0, keys.length).map(toJs),
       metrics: r.slice(keys.length).map((v) => (v === null ? null : Number(toJs(v)))),
     }));
+    if (counted.size === 0) return out;
+    for (const row of out) {
+      const n = counted.get(Number(row.keys[0]));
+      if (n === undefined) continue;
+      row.metrics = row.metrics.map((m) => (m ?? 0) + n);
+      counted.delete(Number(row.keys[0]));
+    }
+    for (const [key, n] of counted) out.push({ keys: [key], metrics: req.metrics.map(() => n) });
+    return out.sort((a, b) => Number(a.keys[0]) - Number(b.keys[0]));
   }
 
   private async getByIdsOnce(ids: string[], index?: string): Promise<Hit[]> {

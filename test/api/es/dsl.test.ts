@@ -6,11 +6,11 @@ import {
   calendarAddMs,
   calendarFloorMs,
   EsRequestError,
-  extractTimeRange,
   formatDate,
   indexFilter,
   minimumShouldMatch,
   parseDateMath,
+  splitTimeRange,
   translateQuery,
   translateQueryString,
   UnsupportedQuery,
@@ -465,14 +465,20 @@ describe('dates', () => {
     assert.equal(formatDate(us, 'strict_date_time_no_millis||epoch_millis', '-05:00'), '2026-11-21T05:00:00-05:00');
   });
 
-  it('extractTimeRange reads top-level @timestamp bounds (half-open)', () => {
+  it('splitTimeRange takes top-level @timestamp bounds (half-open) out of the filter', () => {
+    const term = translateQuery({ term: { a: 'b' } });
     const filter: FilterNode = translateQuery({ bool: { filter: [{ range: { '@timestamp': { gte: '2026-11-21T00:00:00Z', lte: '2026-11-21T01:00:00.000Z' } } }, { term: { a: 'b' } }] } });
-    assert.deepEqual(extractTimeRange(filter, NOW), { fromMicros: Date.UTC(2026, 10, 21) * 1000, toMicros: Date.UTC(2026, 10, 21, 1) * 1000 + 1 });
+    assert.deepEqual(splitTimeRange(filter, NOW), { range: { fromMicros: Date.UTC(2026, 10, 21) * 1000, toMicros: Date.UTC(2026, 10, 21, 1) * 1000 + 1 }, filter: term });
     // lte without milliseconds covers the whole second, as in Elasticsearch
     const seconds = translateQuery({ range: { '@timestamp': { lte: '2026-11-21T01:00:00Z' } } });
-    assert.deepEqual(extractTimeRange(seconds, NOW), { fromMicros: 0, toMicros: Date.UTC(2026, 10, 21, 1, 0, 1) * 1000 });
-    assert.equal(extractTimeRange(translateQuery({ term: { a: 'b' } }), NOW), undefined);
-    // inside an OR the bounds do not restrict the whole filter
-    assert.equal(extractTimeRange(translateQuery({ bool: { should: [{ range: { '@timestamp': { gte: 'now-1h' } } }, { term: { a: 'b' } }] } }), NOW), undefined);
+    assert.deepEqual(splitTimeRange(seconds, NOW), { range: { fromMicros: 0, toMicros: Date.UTC(2026, 10, 21, 1, 0, 1) * 1000 }, filter: { kind: 'all' } });
+    assert.deepEqual(splitTimeRange(term, NOW), { filter: term });
+    // inside an OR the bounds do not restrict the whole filter, and stay where they are
+    const or = translateQuery({ bool: { should: [{ range: { '@timestamp': { gte: 'now-1h' } } }, { term: { a: 'b' } }] } });
+    assert.deepEqual(splitTimeRange(or, NOW), { filter: or });
+    // a bound that cannot be read keeps its range in the filter; the bounds that can still narrow the range
+    const odd: FilterNode = { kind: 'range', field: '@timestamp', gte: '2026-11-21T00:00:00Z', lt: 'not a date', span: { start: 0, end: 0 } };
+    const both: FilterNode = { kind: 'and', children: [odd, term] };
+    assert.deepEqual(splitTimeRange(both, NOW), { range: { fromMicros: Date.UTC(2026, 10, 21) * 1000, toMicros: Date.UTC(10000, 0, 1) * 1000 }, filter: both });
   });
 });
