@@ -54,7 +54,7 @@ function hasGtlsDriver(): boolean {
 
 const missing = RSYSLOGD === null ? 'rsyslogd (Debian package rsyslog)' : !hasGtlsDriver() ? 'rsyslog gtls driver (Debian package rsyslog-gnutls)' : LOGGER === null ? 'logger' : null;
 if (missing !== null && process.env.CI === 'true') {
-  throw new Error(`${missing} is not installed: .ci/run must install it (apt-get install -y rsyslog rsyslog-gnutls)`);
+  throw new Error(`${missing} is not installed: npm test installs it first (test/fixtures/install-peers.sh), or apt-get install -y rsyslog rsyslog-gnutls`);
 }
 
 type PathName = 'tcp5424' | 'tcp3164' | 'tls5424' | 'tls3164';
