@@ -348,11 +348,20 @@ export class DuckDBStore implements Store {
     await this.catalog.addAll(fresh);
     // 2. Route to daily partitions.
     const byDay = new Map<number, LogEvent[]>();
+    // The day of the event before, as a range of microseconds: a batch rarely spans two days.
+    let dayFrom = 0;
+    let dayTo = -1;
+    let list: LogEvent[] = [];
     for (const ev of events) {
       if (!(ev.ts >= MIN_TS_MICROS && ev.ts < MAX_TS_MICROS)) repairTimestamp(ev);
-      const day = dayOfMicros(ev.ts);
-      let list = byDay.get(day);
-      if (!list) byDay.set(day, (list = []));
+      if (!(ev.ts >= dayFrom && ev.ts < dayTo)) {
+        const day = dayOfMicros(ev.ts);
+        dayFrom = dayStartMicros(day);
+        dayTo = dayFrom + DAY_MICROS;
+        const known = byDay.get(day);
+        if (known) list = known;
+        else byDay.set(day, (list = []));
+      }
       list.push(ev);
     }
     // 3. Encode; the commit notes type conflicts durably and writes every day's lines (the days in parallel).
