@@ -2,13 +2,18 @@
  * npm run bench, part two: the protocol figures of the ingest and
  * Elasticsearch issues, each beside a baseline measured in the same run.
  *
- * - syslog over TCP into the store, beside rsyslog receiving the same stream
- *   over TCP into a plain file (syslog-ng, the issue's reference, conflicts
- *   with rsyslog as a Debian package; rsyslog is the receiver installed here);
+ * - syslog over TCP into the store from syslog-ng's load generator loggen
+ *   (200-byte messages, newline-framed), beside syslog-ng receiving the same
+ *   loggen stream into a plain file, with one connection (loggen's default)
+ *   and with two; syslog-ng runs from the tree that
+ *   test/fixtures/syslog-ng/setup.sh unpacks (npm test makes it);
+ * - syslog over TCP of lines generated from the shared samples, beside
+ *   rsyslog receiving the same stream into a plain file;
  * - Beats v2 over TLS, acknowledged (durable), beside native HTTP NDJSON of
  *   the same events;
- * - Elasticsearch _bulk through the official client's bulk helper, beside
- *   native HTTP NDJSON of the same documents;
+ * - Elasticsearch _bulk through the official client's bulk helper, given
+ *   objects and given NDJSON lines, beside native HTTP NDJSON of the same
+ *   documents;
  * - a date_histogram + terms aggregation over everything stored.
  *
  * BENCH_PROTO_EVENTS (default 500,000) sets the volume.
@@ -49,6 +54,13 @@ async function count(url: string, q: string): Promise<number> {
   const r = await fetch(`${url}/api/v1/search?${new URLSearchParams({ q: `${q} | stats count()`, from: 'now-2d', to: 'now+1d' })}`);
   const j = (await r.json()) as { rows: number[][] };
   return j.rows[0][0];
+}
+
+/** Events an input has stored durably, from /metrics: cheap to poll, unlike a search while ingest runs. */
+async function ingested(url: string, input: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new RegExp(`^logmill_events_ingested_total\\{input="${input}"\\} (\\d+)`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
 }
 
 function send(port: number, chunks: Buffer[]): Promise<void> {
@@ -93,10 +105,28 @@ async function main(): Promise<void> {
     };
     let t0 = performance.now();
     await Promise.all([send(syslog, toChunks(syslogLines.slice(0, half))), send(syslog, toChunks(syslogLines.slice(half)))]);
-    await waitFor(async () => (await count(url, 'syslog.facility:4')) >= N, 'syslog events');
+    await waitFor(async () => (await ingested(url, 'syslog_tcp')) >= N, 'syslog events');
     const syslogRate = N / ((performance.now() - t0) / 1000);
+    if ((await count(url, 'syslog.facility:4')) !== N) throw new Error('the syslog events stored are not all found');
     const rsyslogRate = await rsyslogBaseline(syslogLines, toChunks);
-    rows.push(['syslog over TCP into the store, msg/s', fmt(syslogRate), rsyslogRate ? `${fmt(rsyslogRate)} (rsyslog → file)` : 'rsyslog not installed', rsyslogRate ? (syslogRate / rsyslogRate).toFixed(2) : '']);
+    rows.push(['syslog over TCP into the store, sample lines, msg/s', fmt(syslogRate), rsyslogRate ? `${fmt(rsyslogRate)} (rsyslog → file)` : 'rsyslog not installed', rsyslogRate ? (syslogRate / rsyslogRate).toFixed(2) : '']);
+
+    if (!fs.existsSync(LOGGEN)) {
+      rows.push(['syslog over TCP from loggen', 'syslog-ng not set up', 'run bash test/fixtures/syslog-ng/setup.sh', '']);
+    } else {
+      for (const connections of [1, 2]) {
+        log(`syslog TCP from loggen: ${fmt(N)} messages of 200 bytes over ${connections} connection(s), into Logmill and into syslog-ng → file`);
+        const before = await ingested(url, 'syslog_tcp');
+        const found = await count(url, 'syslog.appname:prg00000');
+        t0 = performance.now();
+        await loggen(syslog, N, connections);
+        await waitFor(async () => (await ingested(url, 'syslog_tcp')) - before >= N, 'loggen events');
+        const rate = N / ((performance.now() - t0) / 1000);
+        if ((await count(url, 'syslog.appname:prg00000')) - found !== N) throw new Error('the loggen events stored are not all found');
+        const base = await syslogNgBaseline(N, connections);
+        rows.push([`syslog over TCP into the store, loggen, ${connections} connection${connections > 1 ? 's' : ''}, msg/s`, fmt(rate), `${fmt(base)} (syslog-ng → file)`, (rate / base).toFixed(2)]);
+      }
+    }
 
     log(`native HTTP NDJSON: ${fmt(N)} events (baseline for Beats and _bulk)`);
     t0 = performance.now();
@@ -133,7 +163,21 @@ async function main(): Promise<void> {
     });
     const bulkRate = result.successful / ((performance.now() - t0) / 1000);
     if (result.failed > 0) throw new Error(`${result.failed} bulk documents failed`);
-    rows.push(['_bulk (official client bulk helper), docs/s', fmt(bulkRate), `${fmt(nativeRate)} (native HTTP NDJSON)`, (bulkRate / nativeRate).toFixed(2)]);
+    rows.push(['_bulk (official client bulk helper, objects), docs/s', fmt(bulkRate), `${fmt(nativeRate)} (native HTTP NDJSON)`, (bulkRate / nativeRate).toFixed(2)]);
+
+    // The helper also takes documents as JSON text (its documented way to index a file of NDJSON lines);
+    // the client then does not serialize each one, and more of this machine's two cores are left to the server.
+    log(`Elasticsearch _bulk with the official client's bulk helper: ${fmt(N)} documents as NDJSON lines`);
+    t0 = performance.now();
+    const lines = await client.helpers.bulk({
+      datasource: docs.map((d) => d.replace('{', '{"kind":"bulk-lines",')),
+      onDocument: () => ({ create: { _index: 'logs-bench-default' } }),
+      flushBytes: 5_000_000,
+      concurrency: 4,
+    });
+    const linesRate = lines.successful / ((performance.now() - t0) / 1000);
+    if (lines.failed > 0) throw new Error(`${lines.failed} bulk documents failed`);
+    rows.push(['_bulk (official client bulk helper, NDJSON lines), docs/s', fmt(linesRate), `${fmt(nativeRate)} (native HTTP NDJSON)`, (linesRate / nativeRate).toFixed(2)]);
 
     const aggBody = {
       size: 0,
@@ -214,6 +258,54 @@ async function rsyslogBaseline(lines: string[], toChunks: (l: string[]) => Buffe
     return lines.length / ((performance.now() - t0) / 1000);
   } finally {
     proc.kill('SIGTERM');
+  }
+}
+
+const SYSLOG_NG_ROOT = process.env.LOGMILL_SYSLOG_NG_ROOT ?? path.resolve('.cache/syslog-ng');
+const LOGGEN = path.join(SYSLOG_NG_ROOT, 'bin', 'loggen');
+
+/** loggen's default stream (RFC 3164-like lines, newline-framed) of `total` 200-byte messages, as fast as it goes. */
+async function loggen(port: number, total: number, connections: number): Promise<void> {
+  const args = ['--inet', '--stream', '--size', '200', '--rate', '100000000', '--active-connections', String(connections), '--number', String(Math.ceil(total / connections)), '127.0.0.1', String(port)];
+  const proc = spawn(LOGGEN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => proc.once('exit', r));
+  if (code !== 0) throw new Error(`loggen exited with ${code}: ${err}`);
+}
+
+/** syslog-ng receiving loggen's stream over TCP into a plain file (lossless: flow control): the time until the file holds every line. */
+async function syslogNgBaseline(total: number, connections: number): Promise<number> {
+  const port = await freePort();
+  const work = `${DIR}/syslog-ng-${connections}`;
+  fs.mkdirSync(work, { recursive: true });
+  const out = `${work}/messages.log`;
+  const versions = fs.readdirSync(path.join(SYSLOG_NG_ROOT, 'usr', 'lib', 'syslog-ng')).filter((d) => /^\d+\.\d+$/.test(d));
+  fs.writeFileSync(
+    `${work}/syslog-ng.conf`,
+    [
+      `@version: ${versions.sort().at(-1)}`,
+      'options { keep-hostname(yes); chain-hostnames(no); use-dns(no); dns-cache(no); stats-freq(0); mark-freq(0); flush-lines(1000); log-fifo-size(100000); };',
+      `source s { network(ip("127.0.0.1") port(${port}) transport("tcp") max-connections(100) log-iw-size(100000)); };`,
+      `destination d { file("${out}"); };`,
+      'log { source(s); destination(d); flags(flow-control); };',
+      '',
+    ].join('\n'),
+  );
+  const proc = spawn(
+    path.join(SYSLOG_NG_ROOT, 'bin', 'syslog-ng'),
+    ['-F', '-f', `${work}/syslog-ng.conf`, `--pidfile=${work}/pid`, `--persist-file=${work}/persist`, `--control=${work}/ctl`],
+    { stdio: 'ignore' },
+  );
+  try {
+    await waitFor(async () => new Promise((r) => net.connect(port, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); r(true); }).once('error', () => r(false))), 'syslog-ng', 20_000);
+    const t0 = performance.now();
+    await loggen(port, total, connections);
+    await waitFor(async () => fs.existsSync(out) && countLines(out) >= total, 'syslog-ng output', 600_000, 100);
+    return total / ((performance.now() - t0) / 1000);
+  } finally {
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
   }
 }
 
