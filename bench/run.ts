@@ -217,8 +217,8 @@ async function main(): Promise<void> {
   const esPort = await freePort();
   const url = `http://127.0.0.1:${httpPort}`;
   const server: ChildProcess = spawn(
-    process.execPath,
-    ['dist/src/cli/main.js', 'server', '--data', dataDir, '--http', `127.0.0.1:${httpPort}`, '--tcp', `127.0.0.1:${tcpPort}`, '--es', `127.0.0.1:${esPort}`, '--log-level', 'warn'],
+    './bin/logmill',
+    ['server', '--data', dataDir, '--http', `127.0.0.1:${httpPort}`, '--tcp', `127.0.0.1:${tcpPort}`, '--es', `127.0.0.1:${esPort}`, '--log-level', 'warn'],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   let peakRss = 0;
