@@ -6,7 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { BloomFilter } from '../bloom.js';
-import { hashSegmentMessages } from './segment-words.js';
+import { addSegmentWords } from './segment-words.js';
 
 export interface BloomJob {
   id: number;
@@ -18,8 +18,7 @@ if (parentPort) {
   const port = parentPort;
   port.on('message', (job: BloomJob) => {
     try {
-      const bloom = new BloomFilter(0, job.bits);
-      hashSegmentMessages(job.lines, (h1, h2) => bloom.add(h1, h2));
+      addSegmentWords(job.lines, new BloomFilter(0, job.bits));
       port.postMessage({ id: job.id, ok: true, spare: job.lines.buffer }, [job.lines.buffer as ArrayBuffer]);
     } catch (err) {
       port.postMessage({ id: job.id, ok: false, error: (err as Error).message });
