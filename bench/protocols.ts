@@ -6,7 +6,9 @@
  *   (200-byte messages, newline-framed), beside syslog-ng receiving the same
  *   loggen stream into a plain file, with one connection (loggen's default)
  *   and with two; syslog-ng runs from the tree that
- *   test/fixtures/syslog-ng/setup.sh unpacks (npm test makes it);
+ *   test/fixtures/syslog-ng/setup.sh unpacks (npm test makes it); and the
+ *   server's RSS through a burst of a million loggen messages, and at rest
+ *   before and after it;
  * - syslog over TCP of lines generated from the shared samples, beside
  *   rsyslog receiving the same stream into a plain file;
  * - Beats v2 over TLS, acknowledged (durable), beside native HTTP NDJSON of
@@ -26,21 +28,13 @@ import tls from 'node:tls';
 import { Client } from '@elastic/elasticsearch';
 import { encodeCompressed, encodeJsonFrame, encodeWindow } from '../src/ingest/beats/protocol.js';
 import { generate } from './generate.js';
+import { freePort, ingested, rssOf } from './server.js';
 
 const N = Number(process.env.BENCH_PROTO_EVENTS ?? 500_000);
 const DIR = path.join(process.env.BENCH_DIR ?? '/tmp/logmill-bench', 'protocols');
 const rows: [string, string, string, string][] = [];
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 600_000, everyMs = 50): Promise<void> {
   const t0 = Date.now();
@@ -56,11 +50,15 @@ async function count(url: string, q: string): Promise<number> {
   return j.rows[0][0];
 }
 
-/** Events an input has stored durably, from /metrics: cheap to poll, unlike a search while ingest runs. */
-async function ingested(url: string, input: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const m = new RegExp(`^logmill_events_ingested_total\\{input="${input}"\\} (\\d+)`, 'm').exec(text);
-  return m ? Number(m[1]) : 0;
+/** Waits until the server's background work is done: its bytes on disk unchanged for two seconds (a minute at most). */
+async function settle(url: string): Promise<void> {
+  let last = -1;
+  for (let i = 0; i < 60; i++) {
+    const h = (await (await fetch(`${url}/api/v1/health`)).json()) as { bytesOnDisk: number };
+    if (h.bytesOnDisk === last) return;
+    last = h.bytesOnDisk;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
 }
 
 function send(port: number, chunks: Buffer[]): Promise<void> {
@@ -126,12 +124,28 @@ async function main(): Promise<void> {
         const base = await syslogNgBaseline(N, connections);
         rows.push([`syslog over TCP into the store, loggen, ${connections} connection${connections > 1 ? 's' : ''}, msg/s`, fmt(rate), `${fmt(base)} (syslog-ng → file)`, (rate / base).toFixed(2)]);
       }
+
+      // Memory through a burst of a million messages, and back at rest after it.
+      const BURST = 1_000_000;
+      await settle(url);
+      const restBefore = rssOf(server.pid as number);
+      let peak = restBefore;
+      const sampler = setInterval(() => (peak = Math.max(peak, rssOf(server.pid as number))), 100);
+      const before = await ingested(url, 'syslog_tcp');
+      log(`syslog TCP burst: ${fmt(BURST)} loggen messages over 2 connections, server RSS sampled every 100 ms`);
+      await loggen(syslog, BURST, 2);
+      await waitFor(async () => (await ingested(url, 'syslog_tcp')) - before >= BURST, 'the burst');
+      clearInterval(sampler);
+      await settle(url);
+      const restAfter = rssOf(server.pid as number);
+      rows.push([`peak server RSS during a burst of ${fmt(BURST)} syslog messages, MB`, fmt(peak / 1e6), '', '']);
+      rows.push(['server RSS at rest before → after the burst, MB', `${fmt(restBefore / 1e6)} → ${fmt(restAfter / 1e6)}`, '', '']);
     }
 
     log(`native HTTP NDJSON: ${fmt(N)} events (baseline for Beats and _bulk)`);
-    t0 = performance.now();
     const bodies: string[] = [];
     for (let i = 0; i < N; i += 5000) bodies.push(docs.slice(i, i + 5000).map((d) => d.replace('{', '{"kind":"native",')).join('\n'));
+    t0 = performance.now();
     let next = 0;
     await Promise.all(
       Array.from({ length: 4 }, async () => {

@@ -159,23 +159,26 @@ export class PacedWriter {
       if (this.budget.exhausted) this.budget.whenRoom(this.onRoom);
       else this.socket.resume();
     }
+    // Only the count outlives the call: the store lets go of the events once it has encoded them,
+    // before they are durable, and so must this (a batch kept to its commit outlived young-generation GCs).
+    const n = events.length;
     const p = this.opts.write(events).then(
       () => {
         this.writing--;
-        this.budget.release(events.length);
-        this.opts.written(events.length);
+        this.budget.release(n);
+        this.opts.written(n);
         this.next();
       },
       (err: unknown) => {
         this.writing--;
-        this.budget.release(events.length);
-        if (this.broken) return this.opts.failed(err as Error, events.length);
+        this.budget.release(n);
+        if (this.broken) return this.opts.failed(err as Error, n);
         this.broken = true;
         this.budget.cancel(this.onRoom);
         this.source.take();
         this.budget.release(this.counted);
         this.counted = 0;
-        this.opts.failed(err as Error, events.length);
+        this.opts.failed(err as Error, n);
         this.socket.destroy();
         this.resolveDone();
       },

@@ -26,6 +26,20 @@ describe('LineWriter', () => {
     }
   });
 
+  it('writes strings that parse back to themselves, whichever way they are escaped', () => {
+    const alphabet = ['a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\t', '\u0001', 'é', '世', '😀', '\u007f', '-'];
+    const random = prng(11);
+    for (let i = 0; i < 5000; i++) {
+      const len = Math.floor(random() * (random() < 0.5 ? 40 : 300));
+      let s = '';
+      // Mostly plain ASCII with quotes, as access logs are; sometimes anything from the alphabet.
+      const rich = random() < 0.3;
+      for (let k = 0; k < len; k++) s += rich || random() < 0.1 ? alphabet[Math.floor(random() * alphabet.length)] : String.fromCharCode(32 + Math.floor(random() * 95));
+      const text = written((w) => w.string(s));
+      assert.equal(JSON.parse(text), s, `string ${JSON.stringify(s)}`);
+    }
+  });
+
   it('writes lines that parse back to their values', () => {
     const line = written((w) => {
       const start = w.pos;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { BadEncoding, decodeContentEncoding, decodeIngestBody, PayloadTooLarge } from '../../ingest/http/body.js';
+import { BadEncoding, decodeContentEncoding, decodeIngestBody, PayloadTooLarge, type DecodedBody } from '../../ingest/http/body.js';
+import type { Store } from '../../store/store.js';
 import type { ApiContext } from '../context.js';
 
 export function ingestRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -18,10 +19,21 @@ export function ingestRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (decoded.rejected.length) {
       ctx.metrics.inc('logmill_events_rejected_total', 'Events refused by inputs', decoded.rejected.length, { input: 'http' });
     }
-    await ctx.store.write(decoded.events);
-    ctx.metrics.inc('logmill_events_ingested_total', 'Events stored durably', decoded.events.length, { input: 'http' });
-    const result: Record<string, unknown> = { accepted: decoded.events.length, rejected: decoded.rejected };
+    const accepted = decoded.events.length;
+    await handOver(ctx.store, decoded);
+    ctx.metrics.inc('logmill_events_ingested_total', 'Events stored durably', accepted, { input: 'http' });
+    const result: Record<string, unknown> = { accepted, rejected: decoded.rejected };
     if (decoded.warnings.length) result.warnings = decoded.warnings;
     return reply.send(result);
   });
+}
+
+/**
+ * Writes the decoded events, keeping no reference to them here: the store lets go of them once
+ * encoded, before they are durable, so that they die young instead of outliving garbage collections.
+ */
+function handOver(store: Store, decoded: DecodedBody): Promise<void> {
+  const events = decoded.events;
+  decoded.events = [];
+  return store.write(events);
 }

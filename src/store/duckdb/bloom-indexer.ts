@@ -14,7 +14,7 @@ export function sharedBloom(log2Bits: number): BloomFilter {
 }
 
 /** Spare line buffers kept for reuse, at most this many bytes of them. */
-const SPARE_BYTES = 32 << 20;
+const SPARE_BYTES = 16 << 20;
 
 export class BloomIndexer {
   private worker: Worker | null = null;

@@ -84,6 +84,7 @@ const MAINTAIN_EVERY_MS = 250;
 
 /** A write, or another change (deletes) that must not interleave with writes. */
 type PendingWrite =
+  /** `events` is emptied once encoded: nothing keeps them alive while the disk syncs. */
   | { events: LogEvent[]; task?: undefined; resolve: () => void; reject: (err: unknown) => void }
   | { task: () => Promise<number>; events?: undefined; resolve: (n?: number) => void; reject: (err: unknown) => void };
 
@@ -292,6 +293,7 @@ export class DuckDBStore implements Store {
       for (const b of batch) b.reject(err);
       return { chain: committing };
     }
+    for (const b of batch) b.events = [];
     const chained = committing.then(commit).then(
       () => {
         for (const b of batch) b.resolve();
