@@ -12,6 +12,7 @@ import { after, describe, it } from 'node:test';
 import type { LogEvent } from '../../src/core/event.js';
 import { parseQuery } from '../../src/query/parse.js';
 import { DuckDBStore } from '../../src/store/duckdb/store.js';
+import type { BlockCounts } from '../../src/store/duckdb/partition.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -96,7 +97,12 @@ describe('histograms and time groups from per-second block counts', () => {
     const dir = tempDir();
     const base = Math.floor(NOW / 1000) * 1000 - 600_000;
     // 7 ms apart: a block of 1,000 rows spans 7 seconds, and blocks share their edge seconds.
-    const evs: LogEvent[] = Array.from({ length: 8000 }, (_, n) => ({ ts: (base + n * 7) * 1000, fields: { message: `m ${n}`, n } }));
+    // Hosts for the facet counts; every fifth event has none.
+    const evs: LogEvent[] = Array.from({ length: 8000 }, (_, n): LogEvent => {
+      const fields: LogEvent['fields'] = { message: `m ${n}`, n };
+      if (n % 5 !== 0) fields.host = `h${n % 3}`;
+      return { ts: (base + n * 7) * 1000, fields };
+    });
     const store = new DuckDBStore({ dir, blockRows: 1000, bloomBits: 12 });
     await store.open();
     for (let i = 0; i < evs.length; i += 500) await store.write(evs.slice(i, i + 500));
@@ -106,6 +112,10 @@ describe('histograms and time groups from per-second block counts', () => {
       assert.ok(Date.now() < deadline, `blocks were counted (${countsFiles().length} counts files)`);
       await new Promise((r) => setTimeout(r, 50));
     }
+    // Beside the events per second, per ten seconds and host (nulls included).
+    const sample = JSON.parse(fs.readFileSync(path.join(part, countsFiles().sort()[1]), 'utf8')) as BlockCounts;
+    assert.deepEqual([...(sample.facets?.host?.values ?? [])].sort(), ['h0', 'h1', 'h2', null].sort());
+    assert.equal(sample.facets?.host?.counts.reduce((a, b) => a + b, 0), sample.counts.reduce((a, b) => a + b, 0));
     const all = parseQuery('*').filter;
     const scanned = parseQuery('_exists_:n').filter;
     const expected = (live: LogEvent[], interval: number, range: { fromMicros: number; toMicros: number }): Map<number, number> => {
@@ -150,6 +160,40 @@ describe('histograms and time groups from per-second block counts', () => {
             [...want].sort((x, y) => x[0] - y[0]).map(([b, n]) => [b, n, n]),
             `${what}: group by time, the events' own buckets (interval ${interval}, offset ${offset})`,
           );
+        }
+        // Totals of a search without a filter (counted from blocks), exact and capped, as a scan counts them.
+        const inRange = live.filter((e) => e.ts >= range.fromMicros && e.ts < range.toMicros).length;
+        for (const track of [true, 1000, inRange, inRange + 5] as const) {
+          const fast = await s.find({ filter: all, range, limit: 0, trackTotalHits: track });
+          const slow = await s.find({ filter: scanned, range, limit: 0, trackTotalHits: track });
+          assert.deepEqual(fast.total, slow.total, `${what}: totals agree (track ${track})`);
+          const exact = track === true || inRange <= track;
+          assert.deepEqual(fast.total, { value: exact ? inRange : track, exact }, `${what}: the total (track ${track})`);
+        }
+        const page = await s.find({ filter: all, range, limit: 3, trackTotalHits: 10 });
+        assert.equal(page.hits.length, 3, `${what}: hits still found beside a counted total`);
+        // Split by host (Kibana's date_histogram → terms): facet counts for whole ten seconds, the scan otherwise.
+        for (const [interval, offset] of [
+          [10_000_000, 0],
+          [20_000_000, 10_000_000],
+          [2_000_000, 0],
+        ]) {
+          const req = {
+            range,
+            keys: [{ kind: 'time' as const, field: '@timestamp', intervalMicros: interval, offsetMicros: offset }, { kind: 'terms' as const, field: 'host' }],
+            keyValues: [null, null],
+            metrics: [{ fn: 'count' as const }],
+          };
+          const fast = await s.group({ ...req, filter: all });
+          const slow = await s.group({ ...req, filter: scanned });
+          assert.deepEqual(fast, slow, `${what}: group by time and host, counts and scan agree (interval ${interval}, offset ${offset})`);
+          const want = new Map<string, number>();
+          for (const e of live) {
+            if (e.ts < range.fromMicros || e.ts >= range.toMicros) continue;
+            const key = JSON.stringify([Math.floor((e.ts - offset) / interval) * interval + offset, e.fields.host ?? null]);
+            want.set(key, (want.get(key) ?? 0) + 1);
+          }
+          assert.deepEqual(new Map(fast.map((r) => [JSON.stringify(r.keys), r.metrics[0]])), want, `${what}: group by time and host, the events' own (interval ${interval})`);
         }
       }
     };

@@ -114,6 +114,30 @@ export interface BlockCounts {
   max: number;
   secs: number[];
   counts: number[];
+  /** Events per ten seconds and value of the facet fields (absent: not counted, as in files of earlier versions). */
+  facets?: Partial<Record<FacetField, FacetCounts>>;
+}
+
+/**
+ * Fields whose values are counted beside a block's events per second, per
+ * ten seconds: the splits of "events over time by host" (Kibana's
+ * date_histogram with a terms sub-aggregation), answered from these counts
+ * for the blocks a range covers whole.
+ */
+export const FACET_FIELDS = ['host', 'source', 'level', '_index'] as const;
+export type FacetField = (typeof FACET_FIELDS)[number];
+/** The span of facet counts, in seconds: time buckets that are multiples of it take them whole. */
+export const FACET_SECONDS = 10;
+/** A facet with more (span, value) pairs than this in a block is not counted: its values are too many to help. */
+const MAX_FACET_ROWS = 20_000;
+
+export interface FacetCounts {
+  /** The field's values in the block (null: events without it). */
+  values: (string | null)[];
+  /** Parallel arrays, one entry per (span, value): the span's start (epoch seconds), the value's index, the events. */
+  spans: number[];
+  value: number[];
+  counts: number[];
 }
 
 /** A block spanning more seconds than this (an import of old logs) gets no counts: they would outweigh the scan they save. */
@@ -208,6 +232,8 @@ export class Partition {
       this.uncounted.add(block);
     }
     if (this.blocks.has(block)) this.counts.set(block, counts);
+    // Counts of an earlier version, without facets: used as they are, and written again in the background.
+    if (counts !== null && counts.facets === undefined) this.uncounted.add(block);
     return counts;
   }
 
@@ -228,7 +254,30 @@ export class Partition {
       max: Number(rows[rows.length - 1][0]),
       secs: rows.map((r) => Number(r[0])),
       counts: rows.map((r) => Number(r[1])),
+      facets: {},
     };
+    for (const field of FACET_FIELDS) {
+      const facetRows = (
+        await conn.runAndReadAll(
+          `SELECT epoch_us(ts) // ${FACET_SECONDS * 1_000_000} * ${FACET_SECONDS} AS s, ${field} AS v, count(*) AS n FROM read_parquet(${quote(part.file)}) GROUP BY s, v ORDER BY s, v LIMIT ${MAX_FACET_ROWS + 1}`,
+        )
+      ).getRows();
+      if (facetRows.length > MAX_FACET_ROWS) continue;
+      const index = new Map<string | null, number>();
+      const facet: FacetCounts = { values: [], spans: [], value: [], counts: [] };
+      for (const [span, v, n] of facetRows) {
+        const value = v === null ? null : String(v);
+        let i = index.get(value);
+        if (i === undefined) {
+          index.set(value, (i = facet.values.length));
+          facet.values.push(value);
+        }
+        facet.spans.push(Number(span));
+        facet.value.push(i);
+        facet.counts.push(Number(n));
+      }
+      (counts.facets as Partial<Record<FacetField, FacetCounts>>)[field] = facet;
+    }
     await writeDurably(this.countsFile(block), Buffer.from(JSON.stringify(counts)));
     this.counts.set(block, counts);
   }
