@@ -136,7 +136,9 @@ async function main(): Promise<void> {
       await loggen(syslog, BURST, 2);
       await waitFor(async () => (await ingested(url, 'syslog_tcp')) - before >= BURST, 'the burst');
       clearInterval(sampler);
+      // At rest: background work done, and 15 s more for V8 to collect an idle heap (it does within about 10 s).
       await settle(url);
+      await new Promise((r) => setTimeout(r, 15_000));
       const restAfter = rssOf(server.pid as number);
       rows.push([`peak server RSS during a burst of ${fmt(BURST)} syslog messages, MB`, fmt(peak / 1e6), '', '']);
       rows.push(['server RSS at rest before → after the burst, MB', `${fmt(restBefore / 1e6)} → ${fmt(restAfter / 1e6)}`, '', '']);
