@@ -131,6 +131,9 @@ export class DuckDBStore implements Store {
   /** Background file work (segments to Parquet, merges, rewrites), on an instance of its own. */
   private converter: DuckDBInstance | null = null;
   private compactor!: DuckDBConnection;
+  /** Sets the conversion instance's threads while it runs (a statement may not wait behind a conversion). */
+  private converterControl!: DuckDBConnection;
+  private converterThreads = 1;
   private readers: DuckDBConnection[] = [];
   private nextReader = 0;
   private catalog!: Catalog;
@@ -172,6 +175,7 @@ export class DuckDBStore implements Store {
       preserve_insertion_order: 'false',
     });
     this.compactor = await this.converter.connect();
+    this.converterControl = await this.converter.connect();
     this.catalog = new Catalog(this.writer, this.opts.maxColumns ?? 1000);
     await this.catalog.load();
     for (const name of fs.readdirSync(this.partitionDir).sort()) {
@@ -262,7 +266,7 @@ export class DuckDBStore implements Store {
     await this.maintaining;
     await this.maintainAll(true);
     await this.writer.run('CHECKPOINT');
-    for (const c of [...this.readers, this.writer, this.compactor]) c.closeSync();
+    for (const c of [...this.readers, this.writer, this.compactor, this.converterControl]) c.closeSync();
     this.instance?.closeSync();
     this.instance = null;
     this.converter?.closeSync();
@@ -353,9 +357,21 @@ export class DuckDBStore implements Store {
   private async awaitConversion(): Promise<void> {
     // Bounded: if conversion keeps failing (its errors are reported), writes go on, slowly, rather than stop.
     const until = Date.now() + 5_000;
-    while (!this.closed && Date.now() < until && this.backlogRows() > MAX_BACKLOG_ROWS) {
-      await Promise.all([this.maintainAll(false), new Promise((r) => setTimeout(r, 20))]);
+    if (this.backlogRows() > MAX_BACKLOG_ROWS) {
+      // Writes wait, so the event loop has little to do: conversion may take the second core meanwhile.
+      await this.setConverterThreads(2);
+      while (!this.closed && Date.now() < until && this.backlogRows() > MAX_BACKLOG_ROWS) {
+        await Promise.all([this.maintainAll(false), new Promise((r) => setTimeout(r, 20))]);
+      }
+    } else if (this.converterThreads > 1 && this.backlogRows() < MAX_BACKLOG_ROWS / 2) {
+      await this.setConverterThreads(1);
     }
+  }
+
+  private async setConverterThreads(n: number): Promise<void> {
+    if (this.converterThreads === n || this.closed) return;
+    this.converterThreads = n;
+    await this.converterControl.run(`SET threads = ${n}`);
   }
 
   private backlogRows(): number {
