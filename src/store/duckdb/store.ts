@@ -532,16 +532,16 @@ export class DuckDBStore implements Store {
         if (!passes(part.block) || skip?.has(part.file)) continue;
         (part.kind === 'block' && (await this.blockInside(p, part.block, range)) ? inside : cut).push(part);
       }
-      for (const [parts, where] of [
-        [inside, ''],
-        [cut, 'cut'],
+      for (const [parts, timed] of [
+        [inside, false],
+        [cut, true],
       ] as const) {
         if (parts.length === 0) continue;
         const columns = new Map<string, FieldType>();
         for (const part of parts) for (const [c, t] of part.columns) if (!columns.has(c) || t === 'float') columns.set(c, t);
         const list = parts.map((x) => quote(x.file)).join(', ');
         branches.push(
-          `SELECT ${project(p.day, (c) => columns.get(c))} FROM read_parquet([${list}], union_by_name = true)${where ? ` WHERE ${timeWhere()}` : ''}`,
+          `SELECT ${project(p.day, (c) => columns.get(c))} FROM read_parquet([${list}], union_by_name = true)${timed ? ` WHERE ${timeWhere()}` : ''}`,
         );
       }
 
