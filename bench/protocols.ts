@@ -173,30 +173,14 @@ async function main(): Promise<void> {
     log(`Elasticsearch _bulk with the official client's bulk helper: ${fmt(N)} documents`);
     const client = new Client({ node: `http://127.0.0.1:${es}` });
     const objects = docs.map((d) => JSON.parse(d) as Record<string, unknown>);
-    t0 = performance.now();
-    const result = await client.helpers.bulk({
-      datasource: objects,
-      onDocument: () => ({ create: { _index: 'logs-bench-default' } }),
-      flushBytes: 5_000_000,
-      concurrency: 4,
-    });
-    const bulkRate = result.successful / ((performance.now() - t0) / 1000);
-    if (result.failed > 0) throw new Error(`${result.failed} bulk documents failed`);
+    const bulkRate = await timedBulk(() => client.helpers.bulk({ datasource: objects, ...BULK_OPTIONS }));
     rows.push(['_bulk (official client bulk helper, objects), docs/s', fmt(bulkRate), `${fmt(nativeRate)} (native HTTP NDJSON)`, (bulkRate / nativeRate).toFixed(2)]);
 
     // The helper also takes documents as JSON text (its documented way to index a file of NDJSON lines);
     // the client then does not serialize each one, and more of this machine's two cores are left to the server.
     log(`Elasticsearch _bulk with the official client's bulk helper: ${fmt(N)} documents as NDJSON lines`);
     const ndjsonLines = docs.map((d) => d.replace('{', '{"kind":"bulk-lines",'));
-    t0 = performance.now();
-    const lines = await client.helpers.bulk({
-      datasource: ndjsonLines,
-      onDocument: () => ({ create: { _index: 'logs-bench-default' } }),
-      flushBytes: 5_000_000,
-      concurrency: 4,
-    });
-    const linesRate = lines.successful / ((performance.now() - t0) / 1000);
-    if (lines.failed > 0) throw new Error(`${lines.failed} bulk documents failed`);
+    const linesRate = await timedBulk(() => client.helpers.bulk({ datasource: ndjsonLines, ...BULK_OPTIONS }));
     rows.push(['_bulk (official client bulk helper, NDJSON lines), docs/s', fmt(linesRate), `${fmt(nativeRate)} (native HTTP NDJSON)`, (linesRate / nativeRate).toFixed(2)]);
 
     // The helper serializes and frames every document on this machine's two cores too: its own ceiling here is
@@ -235,6 +219,17 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(line(r));
 }
 
+/** How the bench drives the official bulk helper: create actions into one data stream, 5 MB flushes, 4 requests in flight. */
+const BULK_OPTIONS = { onDocument: () => ({ create: { _index: 'logs-bench-default' } }), flushBytes: 5_000_000, concurrency: 4 };
+
+/** Documents per second of one bulk helper run; every document must succeed. */
+async function timedBulk(run: () => Promise<{ successful: number; failed: number }>): Promise<number> {
+  const t0 = performance.now();
+  const r = await run();
+  if (r.failed > 0) throw new Error(`${r.failed} bulk documents failed`);
+  return r.successful / ((performance.now() - t0) / 1000);
+}
+
 /** A server answering every _bulk with success at once, in a process of its own. */
 const NULL_ES = `
 const http = require('node:http');
@@ -257,15 +252,10 @@ async function bulkHelperCeiling(objects: Record<string, unknown>[], lines: stri
   try {
     const port = await new Promise<number>((r) => proc.stdout?.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
     const client = new Client({ node: `http://127.0.0.1:${port}` });
-    const options = { onDocument: () => ({ create: { _index: 'logs-bench-default' } }), flushBytes: 5_000_000, concurrency: 4, refreshOnCompletion: false };
-    const rate = async (run: () => Promise<{ successful: number }>): Promise<number> => {
-      const t0 = performance.now();
-      const r = await run();
-      return r.successful / ((performance.now() - t0) / 1000);
-    };
+    const options = { ...BULK_OPTIONS, refreshOnCompletion: false };
     const out = {
-      objects: await rate(() => client.helpers.bulk({ datasource: objects, ...options })),
-      lines: await rate(() => client.helpers.bulk({ datasource: lines, ...options })),
+      objects: await timedBulk(() => client.helpers.bulk({ datasource: objects, ...options })),
+      lines: await timedBulk(() => client.helpers.bulk({ datasource: lines, ...options })),
     };
     await client.close();
     return out;
