@@ -430,34 +430,53 @@ export class Partition {
     return { startSeq, endSeq: this.nextSeq, epoch: this.epoch, writes };
   }
 
-  /** Writes and syncs what `prepare` encoded; the rows are durable and visible once this resolves. */
-  async commit(prepared: PreparedAppend): Promise<void> {
-    const { writes } = prepared;
+  /**
+   * Writes and syncs what `prepare` encoded, for any number of prepared
+   * appends in the order they were prepared: each segment gets their lines in
+   * one write and one sync. The rows are durable and visible once this resolves.
+   */
+  async commit(list: PreparedAppend[]): Promise<void> {
+    // The lines of each segment, in order (an append that crossed a block boundary wrote to two).
+    const bySegment = new Map<Segment, { lines: Buffer[]; hi: number }>();
+    for (const prepared of list) {
+      for (const x of prepared.writes) {
+        const entry = bySegment.get(x.seg);
+        if (entry) {
+          entry.lines.push(x.bytes);
+          entry.hi = x.hi;
+        } else bySegment.set(x.seg, { lines: [x.bytes], hi: x.hi });
+      }
+    }
+    const first = list[0];
+    const last = list[list.length - 1];
     try {
-      if (prepared.epoch !== this.epoch) throw new Error('an earlier write to this partition failed; this one was not written');
-      const before = writes.map((x) => x.seg.bytes);
+      if (list.some((prepared) => prepared.epoch !== this.epoch)) throw new Error('an earlier write to this partition failed; this one was not written');
+      const segments = [...bySegment];
+      const before = segments.map(([seg]) => seg.bytes);
       try {
-        await Promise.all(writes.map((x) => this.writeSegment(x.seg, x.bytes)));
+        await Promise.all(segments.map(([seg, { lines }]) => this.writeSegment(seg, lines)));
       } catch (err) {
-        // Writes prepared after this one hold sequence numbers past it: they must not be written now.
+        // Writes prepared after these hold sequence numbers past them: they must not be written now.
         this.epoch++;
         await this.undo(
-          writes.map((x, i) => ({ seg: x.seg, bytesBefore: before[i] })),
-          prepared,
+          segments.map(([seg], i) => ({ seg, bytesBefore: before[i] })),
+          { startSeq: first.startSeq, endSeq: last.endSeq },
         );
         throw err;
       }
-      for (const x of writes) {
+      for (const [seg, { lines, hi }] of segments) {
         // Before the rows become visible, so that a query waiting for the filter sees their words.
-        this.indexWords(x.seg.block, x.bytes);
-        x.seg.hi = x.hi;
+        for (const bytes of lines) this.indexWords(seg.block, bytes);
+        seg.hi = hi;
       }
-      this.committed = prepared.endSeq;
+      this.committed = last.endSeq;
     } finally {
-      for (const x of writes) {
-        x.seg.writers--;
-        // A write that crossed into a new block ended its first segment before writing to it.
-        if (x.seg !== this.current && x.seg.writers === 0) closeHandle(x.seg);
+      for (const prepared of list) {
+        for (const x of prepared.writes) {
+          x.seg.writers--;
+          // A write that crossed into a new block ended its first segment before writing to it.
+          if (x.seg !== this.current && x.seg.writers === 0) closeHandle(x.seg);
+        }
       }
     }
   }
@@ -485,20 +504,24 @@ export class Partition {
     return seg;
   }
 
-  private async writeSegment(seg: Segment, buf: Buffer): Promise<void> {
+  private async writeSegment(seg: Segment, lines: Buffer[]): Promise<void> {
     seg.handle ??= await fs.promises.open(seg.file, 'a');
-    let off = 0;
-    while (off < buf.length) off += (await seg.handle.write(buf, off, buf.length - off)).bytesWritten;
+    let written = 0;
+    for (const buf of lines) {
+      let off = 0;
+      while (off < buf.length) off += (await seg.handle.write(buf, off, buf.length - off)).bytesWritten;
+      written += buf.length;
+    }
     await seg.handle.datasync();
     if (seg.fresh) {
       await syncDir(this.dir);
       seg.fresh = false;
     }
-    seg.bytes += buf.length;
+    seg.bytes += written;
   }
 
   /** A write failed: its segments are cut back to what was durable before it, and the next write starts a new segment. */
-  private async undo(writes: { seg: Segment; bytesBefore: number }[], failed: PreparedAppend): Promise<void> {
+  private async undo(writes: { seg: Segment; bytesBefore: number }[], failed: { startSeq: number; endSeq: number }): Promise<void> {
     let clean = true;
     for (const { seg, bytesBefore } of writes) {
       try {

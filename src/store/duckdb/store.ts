@@ -54,6 +54,7 @@ import {
   type BlockCounts,
   type FacetField,
   type ParquetPart,
+  type PreparedAppend,
 } from './partition.js';
 import { encodeRow, type LineWriter } from './rows.js';
 import { inferType } from './values.js';
@@ -95,11 +96,20 @@ const FETCH_COLUMNS = 200;
 /** How often background work (segments to Parquet, compaction) looks for something to do. */
 const MAINTAIN_EVERY_MS = 250;
 
+/** A write's lines, encoded for its partitions and waiting for their commit: nothing of its events is kept. */
+interface EncodedWrite {
+  parts: { p: Partition; prepared: PreparedAppend }[];
+  /** Catalog entries whose conflicts the encoding noted: saved before the lines are written. */
+  dirty: Set<FieldEntry>;
+}
+
 /** A write, or another change (deletes) that must not interleave with writes. */
 type PendingWrite =
-  /** `events` is emptied once encoded: nothing keeps them alive while the disk syncs. */
-  | { events: LogEvent[]; task?: undefined; resolve: () => void; reject: (err: unknown) => void }
-  | { task: () => Promise<number>; events?: undefined; resolve: (n?: number) => void; reject: (err: unknown) => void };
+  /** Encoded on arrival (the usual case). */
+  | { encoded: EncodedWrite; events?: undefined; task?: undefined; resolve: () => void; reject: (err: unknown) => void }
+  /** To be encoded in its turn, after what it needs first: new fields' types, a partition opened, the conversion backlog worked off. */
+  | { events: LogEvent[]; encoded?: undefined; task?: undefined; resolve: () => void; reject: (err: unknown) => void }
+  | { task: () => Promise<number>; events?: undefined; encoded?: undefined; resolve: (n?: number) => void; reject: (err: unknown) => void };
 
 /**
  * Whether a group can take the counts of blocks: counts only, no filter, and
@@ -140,6 +150,11 @@ export class DuckDBStore implements Store {
   private readonly partitions = new Map<number, Partition>();
   private readonly partitionDir: string;
   private pending: PendingWrite[] = [];
+  /** Writes queued to be encoded in their turn, and tasks queued: while there are any, later writes wait behind them. */
+  private waitingToEncode = 0;
+  private tasksQueued = 0;
+  /** The drain is encoding writes in their turn (awaiting field types or a partition). */
+  private encodingInTurn = false;
   private writing = false;
   private readonly bloomCache = new Map<string, BloomFilter | null>();
   /** Open blocks' bloom filters are filled on a worker thread, off the event loop. */
@@ -277,22 +292,50 @@ export class DuckDBStore implements Store {
   // ---------------------------------------------------------------- writing
 
   /**
-   * Group commit: writes that arrive while a commit is under way are merged
-   * into the next one, so that many small requests cost one WAL sync.
+   * Group commit: writes that arrive while a commit is under way go into the
+   * next one, so that many small requests cost one sync.
+   *
+   * A write is encoded the moment it arrives whenever nothing it needs is
+   * missing (its fields have their types, its days' partitions are open, the
+   * conversion backlog is within bounds) and nothing queued must go first.
+   * Its events then die young: they are not kept while earlier commits sync,
+   * which made them outlive garbage collections and cost more than encoding.
    */
   write(events: LogEvent[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     if (events.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.pending.push({ events, resolve, reject });
+      let encoded: EncodedWrite | null = null;
+      if (this.mayEncodeOnArrival()) {
+        try {
+          encoded = this.encode(events);
+        } catch (err) {
+          reject(err);
+          return;
+        }
+      }
+      if (encoded) this.pending.push({ encoded, resolve, reject });
+      else {
+        this.pending.push({ events, resolve, reject });
+        this.waitingToEncode++;
+      }
       if (!this.writing) void this.drain();
     });
   }
 
   /**
-   * One write is synced while the next is prepared (fields typed, events
-   * encoded): the event loop encodes while the disk works. Commits keep the
-   * order of the queue; tasks (deletes) run with no write in flight.
+   * Whether a write may be encoded now: its sequence numbers must follow those
+   * of every write before it in the queue, and no task (a delete) may be
+   * queued before it.
+   */
+  private mayEncodeOnArrival(): boolean {
+    return !this.encodingInTurn && this.waitingToEncode === 0 && this.tasksQueued === 0 && this.backlogRows() <= MAX_BACKLOG_ROWS;
+  }
+
+  /**
+   * One write is synced while the next ones are encoded: the event loop
+   * encodes while the disk works. Commits keep the order of the queue; tasks
+   * (deletes) run with no write in flight.
    */
   private async drain(): Promise<void> {
     this.writing = true;
@@ -306,15 +349,17 @@ export class DuckDBStore implements Store {
   }
 
   /**
-   * Prepares the next write (or runs the next task) and returns the commit
-   * chain (wrapped: an async function would wait for a promise it returns),
-   * with at most one commit in flight.
+   * Commits the writes at the head of the queue (encoding them first if they
+   * were not) or runs the task there, and returns the commit chain (wrapped:
+   * an async function would wait for a promise it returns), with at most one
+   * commit in flight.
    */
   private async drainOne(committing: Promise<void>): Promise<{ chain: Promise<void> }> {
     const next = this.pending[0];
     if (next.task) {
       await committing;
       this.pending.shift();
+      this.tasksQueued--;
       try {
         next.resolve(await next.task());
       } catch (err) {
@@ -322,28 +367,45 @@ export class DuckDBStore implements Store {
       }
       return { chain: committing };
     }
-    await this.awaitConversion();
-    // Every write waiting up to the next task goes into one commit.
-    let end = 0;
-    while (end < this.pending.length && !this.pending[end].task) end++;
-    const batch = this.pending.splice(0, end);
-    let commit: () => Promise<void>;
-    try {
-      commit = await this.prepare(batch.length === 1 ? (batch[0].events as LogEvent[]) : batch.flatMap((b) => b.events as LogEvent[]));
-    } catch (err) {
-      for (const b of batch) b.reject(err);
-      return { chain: committing };
-    }
-    for (const b of batch) b.events = [];
-    const chained = committing.then(commit).then(
-      () => {
-        for (const b of batch) b.resolve();
-      },
-      (err: unknown) => {
+    let batch: PendingWrite[];
+    let encoded: EncodedWrite[];
+    if (next.encoded) {
+      // Every write encoded on arrival goes into one commit.
+      let end = 0;
+      while (end < this.pending.length && this.pending[end].encoded) end++;
+      batch = this.pending.splice(0, end);
+      encoded = batch.map((b) => b.encoded as EncodedWrite);
+      await this.relaxConverter();
+    } else {
+      await this.awaitConversion();
+      // Every write waiting up to the next task (none can have been encoded on arrival meanwhile) goes into one commit.
+      let end = 0;
+      while (end < this.pending.length && !this.pending[end].task) end++;
+      batch = this.pending.splice(0, end);
+      this.waitingToEncode -= batch.length;
+      this.encodingInTurn = true;
+      try {
+        const events = batch.length === 1 ? (batch[0].events as LogEvent[]) : batch.flatMap((b) => b.events as LogEvent[]);
+        encoded = [await this.encodeInTurn(events)];
+      } catch (err) {
         for (const b of batch) b.reject(err);
-      },
-    );
-    // The previous commit must be done before the next batch is prepared.
+        return { chain: committing };
+      } finally {
+        this.encodingInTurn = false;
+      }
+      for (const b of batch) b.events = [];
+    }
+    const chained = committing
+      .then(() => this.commit(encoded))
+      .then(
+        () => {
+          for (const b of batch) b.resolve();
+        },
+        (err: unknown) => {
+          for (const b of batch) b.reject(err);
+        },
+      );
+    // The previous commit must be done before the next batch is committed.
     await committing;
     return { chain: chained };
   }
@@ -363,9 +425,12 @@ export class DuckDBStore implements Store {
       while (!this.closed && Date.now() < until && this.backlogRows() > MAX_BACKLOG_ROWS) {
         await Promise.all([this.maintainAll(false), new Promise((r) => setTimeout(r, 20))]);
       }
-    } else if (this.converterThreads > 1 && this.backlogRows() < MAX_BACKLOG_ROWS / 2) {
-      await this.setConverterThreads(1);
-    }
+    } else await this.relaxConverter();
+  }
+
+  /** Conversion goes back to one thread once the backlog is below half its bound. */
+  private async relaxConverter(): Promise<void> {
+    if (this.converterThreads > 1 && this.backlogRows() < MAX_BACKLOG_ROWS / 2) await this.setConverterThreads(1);
   }
 
   private async setConverterThreads(n: number): Promise<void> {
@@ -380,9 +445,17 @@ export class DuckDBStore implements Store {
     return rows;
   }
 
-  /** Everything of a write but the disk: returns the commit, which makes it durable. */
-  private async prepare(events: LogEvent[]): Promise<() => Promise<void>> {
-    // 1. Fields seen for the first time get their type; fractional numbers widen integer fields.
+  /** Encodes events in their turn: first gives them what `encode` needs (field types, partitions). */
+  private async encodeInTurn(events: LogEvent[]): Promise<EncodedWrite> {
+    await this.typeFields(events);
+    for (const day of this.daysOf(events)) await this.partition(day);
+    const encoded = this.encode(events);
+    if (!encoded) throw new Error('store: events could not be encoded after their fields were typed and their partitions opened');
+    return encoded;
+  }
+
+  /** Fields seen for the first time get their type; fractional numbers widen integer fields. */
+  private async typeFields(events: LogEvent[]): Promise<void> {
     const fresh = new Map<string, FieldType>();
     for (const ev of events) {
       for (const name in ev.fields) {
@@ -401,9 +474,40 @@ export class DuckDBStore implements Store {
       }
     }
     await this.catalog.addAll(fresh);
-    // 2. Route to daily partitions.
-    const byDay = new Map<number, LogEvent[]>();
-    // The day of the event before, as a range of microseconds: a batch rarely spans two days.
+  }
+
+  private daysOf(events: LogEvent[]): Set<number> {
+    const days = new Set<number>();
+    let dayFrom = 0;
+    let dayTo = -1;
+    for (const ev of events) {
+      if (!(ev.ts >= MIN_TS_MICROS && ev.ts < MAX_TS_MICROS)) repairTimestamp(ev);
+      if (ev.ts >= dayFrom && ev.ts < dayTo) continue;
+      const day = dayOfMicros(ev.ts);
+      dayFrom = dayStartMicros(day);
+      dayTo = dayFrom + DAY_MICROS;
+      days.add(day);
+    }
+    return days;
+  }
+
+  /**
+   * Encodes events as lines of their partitions' segments, taking their
+   * sequence numbers; or null, before changing anything, when a field has no
+   * type yet, an integer field needs widening or a day's partition is not open.
+   */
+  private encode(events: LogEvent[]): EncodedWrite | null {
+    for (const ev of events) {
+      for (const name in ev.fields) {
+        if (FIXED_COLUMNS[name] !== undefined) continue;
+        const value = ev.fields[name];
+        if (value === null) continue;
+        const entry = this.catalog.get(name);
+        if (!entry || (entry.type === 'integer' && typeof value === 'number' && !Number.isInteger(value))) return null;
+      }
+    }
+    // Route to daily partitions. The day of the event before, as a range of microseconds: a batch rarely spans two days.
+    const byDay = new Map<number, { p: Partition; list: LogEvent[] }>();
     let dayFrom = 0;
     let dayTo = -1;
     let list: LogEvent[] = [];
@@ -414,23 +518,37 @@ export class DuckDBStore implements Store {
         dayFrom = dayStartMicros(day);
         dayTo = dayFrom + DAY_MICROS;
         const known = byDay.get(day);
-        if (known) list = known;
-        else byDay.set(day, (list = []));
+        if (known) list = known.list;
+        else {
+          const p = this.partitions.get(day);
+          if (!p) return null;
+          byDay.set(day, { p, list: (list = []) });
+        }
       }
       list.push(ev);
     }
-    // 3. Encode; the commit notes type conflicts durably and writes every day's lines (the days in parallel).
     const dirty = new Set<FieldEntry>();
-    const work: { p: Partition; list: LogEvent[] }[] = [];
-    for (const [day, list] of byDay) work.push({ p: await this.partition(day), list });
-    const encode = (w: LineWriter, ev: LogEvent, seq: number, columns: Set<string>): void => encodeRow(w, ev, seq, this.catalog, columns, dirty);
-    const prepared = work.map(({ p, list }) => ({ p, prepared: p.prepare(list, encode) }));
-    return async () => {
-      await this.catalog.updateAll([...dirty]);
-      const results = await Promise.allSettled(prepared.map(({ p, prepared }) => p.commit(prepared)));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-    };
+    const encodeOne = (w: LineWriter, ev: LogEvent, seq: number, columns: Set<string>): void => encodeRow(w, ev, seq, this.catalog, columns, dirty);
+    const parts = [...byDay.values()].map(({ p, list }) => ({ p, prepared: p.prepare(list, encodeOne) }));
+    return { parts, dirty };
+  }
+
+  /** Makes encoded writes durable: conflicts noted in the catalog, then every partition's lines (the partitions in parallel). */
+  private async commit(writes: EncodedWrite[]): Promise<void> {
+    const dirty = new Set<FieldEntry>();
+    const byPartition = new Map<Partition, PreparedAppend[]>();
+    for (const w of writes) {
+      for (const entry of w.dirty) dirty.add(entry);
+      for (const { p, prepared } of w.parts) {
+        const list = byPartition.get(p);
+        if (list) list.push(prepared);
+        else byPartition.set(p, [prepared]);
+      }
+    }
+    await this.catalog.updateAll([...dirty]);
+    const results = await Promise.allSettled([...byPartition].map(([p, list]) => p.commit(list)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private async widen(entry: FieldEntry): Promise<void> {
@@ -1102,6 +1220,7 @@ export class DuckDBStore implements Store {
   deleteWhere(filter: FilterNode): Promise<number> {
     return new Promise((resolve, reject) => {
       this.pending.push({ task: () => this.deleteNow(filter), resolve: (n) => resolve(n ?? 0), reject });
+      this.tasksQueued++;
       if (!this.writing) void this.drain();
     });
   }
