@@ -21,14 +21,12 @@ function itemOf(entry: Item): { action: string; body: Item } {
 function assertSuccess(entry: Item, action: string, index: string, status: number, result: string): Item {
   const { action: a, body } = itemOf(entry);
   assert.equal(a, action);
-  assert.deepEqual(Object.keys(body), ['_index', '_id', '_version', 'result', '_shards', '_seq_no', '_primary_term', 'status']);
+  // Elasticsearch's item without _shards, _seq_no and _primary_term (Logmill has no replicas or sequence numbers).
+  assert.deepEqual(Object.keys(body), ['_index', '_id', '_version', 'result', 'status']);
   assert.equal(body._index, index);
   assert.equal(typeof body._id, 'string');
   assert.ok(Number.isInteger(body._version) && body._version >= 1);
   assert.equal(body.result, result);
-  assert.deepEqual(body._shards, { total: 2, successful: 1, failed: 0 });
-  assert.ok(Number.isInteger(body._seq_no) && body._seq_no >= 0);
-  assert.equal(body._primary_term, 1);
   assert.equal(body.status, status);
   return body;
 }
@@ -73,7 +71,6 @@ describe('ES _bulk', () => {
     const b = assertSuccess(r.body.items[1], 'create', 'shape', 201, 'created');
     assert.match(a._id, /^[A-Za-z0-9_-]{20}$/);
     assert.notEqual(a._id, b._id);
-    assert.ok(b._seq_no > a._seq_no);
     const hits = await storedIn(s.store, 'shape');
     assert.equal(hits.length, 2);
     assert.equal(hits[0]._id, a._id);

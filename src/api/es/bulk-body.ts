@@ -1,0 +1,327 @@
+/**
+ * The body of a `_bulk` request: NDJSON of action lines (`{"index":{…}}`,
+ * `create`, `delete`, `update`), each but `delete` followed by its document
+ * line. Read one action at a time; a malformed action line, a document that
+ * is not JSON or a missing document line becomes the error of that one
+ * action, in Elasticsearch's words, and the actions around it are read on.
+ */
+import { isObject } from './admin.js';
+import { itemError, type EsErrorCause } from './errors.js';
+
+export type BulkAction = 'index' | 'create' | 'delete' | 'update';
+
+const ACTIONS = new Set<string>(['index', 'create', 'delete', 'update']);
+
+/** Parameters an action line may carry (Elasticsearch's names). */
+const ACTION_PARAMS = new Set([
+  '_index',
+  // Mapping types are gone since Elasticsearch 7; older shippers still send `_type`, which is ignored (as in compatibility mode).
+  '_type',
+  '_id',
+  'routing',
+  '_routing',
+  'op_type',
+  'version',
+  'version_type',
+  'if_seq_no',
+  'if_primary_term',
+  'pipeline',
+  'retry_on_conflict',
+  '_source',
+  'require_alias',
+  'require_data_stream',
+  'dynamic_templates',
+  'list_executed_pipelines',
+]);
+
+const MAX_ID_BYTES = 512;
+
+/** One action of a bulk request after parsing. */
+export interface BulkOp {
+  action: BulkAction;
+  /** 1-based line number of the action line. */
+  line: number;
+  index: string | null;
+  id: string | null;
+  /** The document (index, create) or the update request body (update). */
+  source?: Record<string, unknown>;
+  /** Set when the action failed while parsing; it is answered with this error and not applied. */
+  error?: { status: number; cause: EsErrorCause };
+}
+
+interface ParsedAction {
+  ok: true;
+  action: BulkAction;
+  meta: Record<string, unknown>;
+}
+
+interface BadAction {
+  ok: false;
+  reason: string;
+  /** Whether the line's document line (if any) should be skipped with it. */
+  hasBody: boolean;
+  /** The action name, when the line named a known action but its metadata was wrong. */
+  action?: BulkAction;
+  meta?: Record<string, unknown>;
+}
+
+const EXPECTED = 'expected field [create], [delete], [index] or [update]';
+
+/** Parses an action line; `cache` keeps parses of identical lines (shippers repeat `{"index":{}}`). */
+function parseActionLine(line: string, lineNo: number, cache: Map<string, ParsedAction | BadAction>): ParsedAction | BadAction {
+  const cached = cache.get(line);
+  if (cached !== undefined) return cached;
+  const result = parseActionUncached(line, lineNo);
+  // Errors name their line number, so only successes are shared; lines with ids are unique, so only short ones are kept.
+  if (result.ok && line.length < 256 && cache.size < 64) cache.set(line, result);
+  return result;
+}
+
+function parseActionUncached(line: string, lineNo: number): ParsedAction | BadAction {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (err) {
+    return {
+      ok: false,
+      reason: `Malformed action/metadata line [${lineNo}], expected a JSON object such as {"index":{}} but the line is not JSON (${(err as Error).message}): ${preview(line)}`,
+      hasBody: true,
+    };
+  }
+  if (!isObject(parsed)) {
+    return { ok: false, reason: `Malformed action/metadata line [${lineNo}], expected START_OBJECT but found [${jsonKind(parsed)}]`, hasBody: true };
+  }
+  const keys = Object.keys(parsed);
+  if (keys.length === 0) {
+    return { ok: false, reason: `Malformed action/metadata line [${lineNo}], ${EXPECTED} but found an empty object`, hasBody: false };
+  }
+  // The action is the first key. Keys after it are ignored, as Elasticsearch 8 does: some clients
+  // (winston-elasticsearch) send `{"index":{…},"attempts":0}`.
+  const name = keys[0];
+  const value = parsed[name];
+  if (!ACTIONS.has(name)) {
+    // `{"upsert":{…}}` looks like an action line with its own document; `{"message":"x"}` is a document without an action.
+    const looksLikeAction = keys.length === 1 && isObject(value);
+    return {
+      ok: false,
+      reason: `Malformed action/metadata line [${lineNo}], ${EXPECTED} but found [${name}]${looksLikeAction ? '' : ' (a document without its action line?)'}`,
+      hasBody: looksLikeAction,
+    };
+  }
+  const action = name as BulkAction;
+  if (!isObject(value)) {
+    return { ok: false, reason: `Malformed action/metadata line [${lineNo}], expected START_OBJECT but found [${jsonKind(value)}]`, hasBody: action !== 'delete', action };
+  }
+  for (const key of Object.keys(value)) {
+    if (!ACTION_PARAMS.has(key)) {
+      return { ok: false, reason: `Action/metadata line [${lineNo}] contains an unknown parameter [${key}]`, hasBody: action !== 'delete', action, meta: value };
+    }
+  }
+  return { ok: true, action, meta: value };
+}
+
+/** Whether a line is a well-formed action line (used to notice a missing document line). */
+function isActionLine(line: string, cache: Map<string, ParsedAction | BadAction>): boolean {
+  const t = line.trimStart();
+  if (!t.startsWith('{')) return false;
+  // Cheap check before parsing: an action line starts with one of the action names.
+  if (!/^\{\s*"(index|create|delete|update)"\s*:\s*\{/.test(t)) return false;
+  return parseActionLine(line, 0, cache).ok;
+}
+
+export function jsonKind(v: unknown): string {
+  if (v === null) return 'VALUE_NULL';
+  if (Array.isArray(v)) return 'START_ARRAY';
+  switch (typeof v) {
+    case 'string':
+      return 'VALUE_STRING';
+    case 'number':
+      return 'VALUE_NUMBER';
+    case 'boolean':
+      return 'VALUE_BOOLEAN';
+    default:
+      return 'START_OBJECT';
+  }
+}
+
+export function preview(text: string, max = 100): string {
+  return text.length > max ? `${text.slice(0, max)}...` : text;
+}
+
+export function bad(status: number, type: string, reason: string, extra: Record<string, unknown> = {}): { status: number; cause: EsErrorCause } {
+  return { status, cause: itemError(type, reason, extra) };
+}
+
+/** A line of a bulk body: its text (without the newline and a trailing CR) and its 1-based number. */
+interface Line {
+  text: string;
+  no: number;
+  /** Offset of the byte after the line's newline. */
+  next: number;
+}
+
+/**
+ * Reads a bulk body one action at a time, straight from its bytes: each line
+ * is decoded only when it is reached, so no text of the whole body and no
+ * array of its lines is ever built, and a document can be turned into an
+ * event (and dropped) before the next one is parsed. `defaultIndex` is the
+ * index of the URL (`/{index}/_bulk`). Never throws for bad input: each
+ * problem becomes the error of one action.
+ */
+export class BulkReader {
+  private pos = 0;
+  private lineNo = 0;
+  private peeked: Line | null = null;
+  /** Parses of identical action lines (shippers repeat `{"index":{}}` on every other line). */
+  private readonly cache = new Map<string, ParsedAction | BadAction>();
+
+  constructor(
+    private readonly body: Buffer,
+    private readonly defaultIndex: string | null,
+  ) {}
+
+  /** The next action, or null at the end of the body. */
+  next(): BulkOp | null {
+    const line = this.take();
+    if (line === null) return null;
+    const lineNo = line.no;
+    const a = parseActionLine(line.text, lineNo, this.cache);
+    if (!a.ok) {
+      const meta = a.meta ?? {};
+      // Skip the document line that belongs to the bad action line, unless the next line is itself an action.
+      if (a.hasBody) {
+        const following = this.peek();
+        if (following !== null && !isActionLine(following.text, this.cache)) this.take();
+      }
+      return {
+        action: a.action ?? 'index',
+        line: lineNo,
+        index: typeof meta._index === 'string' ? meta._index : this.defaultIndex,
+        id: typeof meta._id === 'string' ? meta._id : null,
+        error: bad(400, 'illegal_argument_exception', a.reason),
+      };
+    }
+    const meta = a.meta;
+    let action = a.action;
+    if (action === 'index' && meta.op_type === 'create') action = 'create';
+    const rawIndex = typeof meta._index === 'string' ? meta._index : this.defaultIndex;
+    const rawId = meta._id;
+    const id = typeof rawId === 'string' ? rawId : typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : null;
+    const op: BulkOp = { action, line: lineNo, index: rawIndex, id };
+    const problem = checkActionMeta(op, meta, rawId);
+    if (action === 'delete') {
+      if (problem) op.error = problem;
+      return op;
+    }
+    // index, create and update are followed by a document line (blank lines before it are skipped).
+    const doc = this.peek();
+    if (doc === null) {
+      op.error = bad(400, 'action_request_validation_exception', `Validation Failed: 1: source is missing (the [${action}] action on line [${lineNo}] has no document line);`);
+      return op;
+    }
+    if (isActionLine(doc.text, this.cache)) {
+      op.error = bad(400, 'action_request_validation_exception', `Validation Failed: 1: source is missing (line [${doc.no}] after the [${action}] action on line [${lineNo}] is another action line);`);
+      return op;
+    }
+    this.take();
+    if (problem) {
+      op.error = problem;
+      return op;
+    }
+    const parsed = parseSource(doc.text, doc.no);
+    if ('error' in parsed) op.error = parsed.error;
+    else op.source = parsed.source;
+    return op;
+  }
+
+  /** The next line that is not blank, consumed. */
+  private take(): Line | null {
+    const line = this.peek();
+    if (line !== null) {
+      this.pos = line.next;
+      this.lineNo = line.no;
+      this.peeked = null;
+    }
+    return line;
+  }
+
+  /** The next line that is not blank, left unread. */
+  private peek(): Line | null {
+    if (this.peeked !== null) return this.peeked;
+    const body = this.body;
+    let pos = this.pos;
+    let no = this.lineNo;
+    while (pos < body.length) {
+      const nl = body.indexOf(10, pos);
+      const end = nl < 0 ? body.length : nl;
+      no++;
+      let last = end;
+      if (last > pos && body[last - 1] === 13) last--;
+      if (!isBlank(body, pos, last)) {
+        this.peeked = { text: body.toString('utf8', pos, last), no, next: nl < 0 ? body.length : nl + 1 };
+        return this.peeked;
+      }
+      pos = nl < 0 ? body.length : nl + 1;
+    }
+    // Only blank lines are left: they are read.
+    this.pos = pos;
+    this.lineNo = no;
+    return null;
+  }
+}
+
+function isBlank(body: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = body[i];
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
+
+export function checkActionMeta(op: BulkOp, meta: Record<string, unknown>, rawId: unknown): BulkOp['error'] | undefined {
+  if (meta._index !== undefined && typeof meta._index !== 'string') {
+    return bad(400, 'illegal_argument_exception', `Action/metadata line [${op.line}]: [_index] must be a string`);
+  }
+  if (rawId !== undefined && rawId !== null && op.id === null) {
+    return bad(400, 'illegal_argument_exception', `Action/metadata line [${op.line}]: [_id] must be a string`);
+  }
+  if (op.id !== null) {
+    if (op.id === '') return bad(400, 'action_request_validation_exception', 'Validation Failed: 1: if _id is specified it must not be empty;');
+    const bytes = Buffer.byteLength(op.id);
+    if (bytes > MAX_ID_BYTES) {
+      return bad(400, 'action_request_validation_exception', `Validation Failed: 1: id [${preview(op.id, 40)}] is too long, must be no longer than 512 bytes but was: ${bytes};`);
+    }
+  }
+  if ((op.action === 'delete' || op.action === 'update') && op.id === null) {
+    return bad(400, 'action_request_validation_exception', 'Validation Failed: 1: id is missing;');
+  }
+  for (const p of ['version', 'if_seq_no', 'if_primary_term']) {
+    if (meta[p] !== undefined) {
+      return bad(400, 'illegal_argument_exception', `[${p}] is not supported by Logmill's Elasticsearch-compatible API (documents carry no versions or sequence numbers); send the action without it`);
+    }
+  }
+  return undefined;
+}
+
+export function parseSource(line: string, lineNo: number): { source: Record<string, unknown> } | { error: BulkOp['error'] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (err) {
+    const msg = (err as Error).message;
+    return {
+      error: bad(400, 'mapper_parsing_exception', `failed to parse: the document on line [${lineNo}] is not valid JSON`, {
+        caused_by: { type: 'json_parse_exception', reason: `${msg}: ${preview(line)}` },
+      }),
+    };
+  }
+  if (!isObject(parsed)) {
+    return {
+      error: bad(400, 'mapper_parsing_exception', `failed to parse: the document on line [${lineNo}] is not a JSON object`, {
+        caused_by: { type: 'not_x_content_exception', reason: `Malformed content, must start with an object, found [${jsonKind(parsed)}]` },
+      }),
+    };
+  }
+  return { source: parsed };
+}
+
