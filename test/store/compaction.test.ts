@@ -92,6 +92,60 @@ describe('compaction of sealed blocks', () => {
   });
 });
 
+describe('minis of the open block', () => {
+  const files = (dir: string, pattern: RegExp): string[] =>
+    fs.readdirSync(path.join(dir, 'partitions')).flatMap((d) => fs.readdirSync(path.join(dir, 'partitions', d)).filter((f) => pattern.test(f)));
+  const waitFor = async (what: string, ok: () => boolean): Promise<void> => {
+    for (const deadline = Date.now() + 30_000; !ok(); ) {
+      assert.ok(Date.now() < deadline, what);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  it('a trickle: segments a second old become a mini', async () => {
+    const dir = tempDir();
+    const store = new DuckDBStore({ dir, blockRows: 100_000, bloomBits: 12 });
+    await store.open();
+    try {
+      await store.write(events(0, 50));
+      await new Promise((r) => setTimeout(r, 1100));
+      await store.write(events(50, 50));
+      await waitFor('the segments became minis', () => files(dir, /^m\d+-\d+\.parquet$/).length > 0 && files(dir, /\.ndjson$/).length === 0);
+      assert.equal(await count(store), 100);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a stream that fills the block within seconds: its segments wait and go straight into the block file', async () => {
+    const dir = tempDir();
+    const store = new DuckDBStore({ dir, blockRows: 30_000, bloomBits: 12 });
+    await store.open();
+    try {
+      let written = 0;
+      const seen = new Set<string>();
+      // 1,000 rows every 110 ms, on a schedule: the 30,000 rows of the block take 3.3 s, long enough for a
+      // later segment to turn a second old before the block seals, and when the rate is first known (after
+      // a second) the rest of the block is little over two seconds away, within the limit of three.
+      const start = Date.now();
+      for (let i = 0; i < 30; i++) {
+        await new Promise((r) => setTimeout(r, Math.max(0, start + i * 110 - Date.now())));
+        await store.write(events(written, 1000));
+        written += 1000;
+        for (const f of files(dir, /^m\d+-\d+\.parquet$/)) seen.add(f);
+      }
+      await waitFor('the sealed block was compacted', () => files(dir, /^b0+\.parquet$/).length === 1);
+      for (const f of files(dir, /^m\d+-\d+\.parquet$/)) seen.add(f);
+      // The first second has no rate yet: only its rows may have become a mini.
+      const later = [...seen].filter((f) => Number(/^m(\d+)-/.exec(f)?.[1]) >= 8000);
+      assert.deepEqual(later, [], `rows written after the first second went into no mini: ${[...seen].join(', ')}`);
+      assert.equal(await count(store), written);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('histograms and time groups from per-second block counts', () => {
   it('agree with the rows they count, after a delete, and with counts gone stale or missing across a restart', async () => {
     const dir = tempDir();

@@ -2,14 +2,15 @@
  * Writing through the Elasticsearch-compatible API: `_bulk` and the
  * single-document endpoints (`_doc`, `_create`, `_update`, DELETE `_doc`).
  *
- * A bulk request is parsed line by line; every action gets an item in the
- * answer, in Elasticsearch's shape, and a bad line fails alone: a malformed
- * action line, a document that is not JSON, a missing document line are
- * per-item errors while the rest is stored.
+ * A bulk request is read line by line (bulk-body.ts); every action gets an
+ * item in the answer, in Elasticsearch's shape (bulk-answer.ts), and a bad
+ * line fails alone: a malformed action line, a document that is not JSON, a
+ * missing document line are per-item errors while the rest is stored.
  *
  * Documents without an `_id` (what nearly every shipper sends) take the fast
- * path: they get a generated id and go to the store in one `write` per
- * request, acknowledged once it resolves. Actions naming an `_id` look up
+ * path: each gets a generated id and becomes an event as soon as it is read,
+ * and the events go to the store in chunks while the rest of the body is
+ * read; the request is answered once every chunk is durable. Actions naming an `_id` look up
  * the current documents first (one `getByIds` per index), are applied in
  * request order (a later action sees an earlier one), and replaced or
  * deleted documents are removed with `deleteWhere` before the new versions
