@@ -15,7 +15,7 @@ import {
   type DuckDBConnection,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { addTag, TAG, type FieldType, type LogEvent } from '../../core/event.js';
+import { addTag, TAG, type FieldType, type LogEvent, type Scalar } from '../../core/event.js';
 import { INVALID_TIMESTAMP_FIELD } from '../../core/normalize.js';
 import { microsToIso } from '../../core/time.js';
 import type { FilterNode } from '../../query/ast.js';
@@ -126,6 +126,23 @@ function countsPlan(req: GroupRequest): { every: number; offset: number; facet?:
   if (split === undefined) return whole(1_000_000) ? { every, offset } : null;
   const facet = split.kind === 'terms' ? FACET_FIELDS.find((f) => f === split.field) : undefined;
   return facet && whole(FACET_SECONDS * 1_000_000) ? { every, offset, facet } : null;
+}
+
+/** Calls `visit` with every value of a field that is no fixed column (nulls skipped) while it returns true; false if it stopped. */
+function everyDynamicValue(events: LogEvent[], visit: (name: string, value: Scalar | Scalar[]) => boolean): boolean {
+  for (const ev of events) {
+    for (const name in ev.fields) {
+      if (FIXED_COLUMNS[name] !== undefined) continue;
+      const value = ev.fields[name];
+      if (value !== null && !visit(name, value)) return false;
+    }
+  }
+  return true;
+}
+
+/** Whether a value makes an integer field float. */
+function widens(entry: FieldEntry, value: Scalar | Scalar[]): boolean {
+  return entry.type === 'integer' && typeof value === 'number' && !Number.isInteger(value);
 }
 
 function compareNullsLast(a: unknown, b: unknown): number {
@@ -457,22 +474,18 @@ export class DuckDBStore implements Store {
   /** Fields seen for the first time get their type; fractional numbers widen integer fields. */
   private async typeFields(events: LogEvent[]): Promise<void> {
     const fresh = new Map<string, FieldType>();
-    for (const ev of events) {
-      for (const name in ev.fields) {
-        if (FIXED_COLUMNS[name] !== undefined) continue;
-        const value = ev.fields[name];
-        if (value === null) continue;
-        const entry = this.catalog.get(name);
-        if (!entry) {
-          const type = inferType(value);
-          const seen = fresh.get(name);
-          // Within one batch, an integer field that also brings fractions starts as float.
-          if (seen === undefined || (seen === 'integer' && type === 'float')) fresh.set(name, type);
-        } else if (entry.type === 'integer' && typeof value === 'number' && !Number.isInteger(value)) {
-          await this.widen(entry);
-        }
-      }
-    }
+    const widen = new Set<FieldEntry>();
+    everyDynamicValue(events, (name, value) => {
+      const entry = this.catalog.get(name);
+      if (!entry) {
+        const type = inferType(value);
+        const seen = fresh.get(name);
+        // Within one batch, an integer field that also brings fractions starts as float.
+        if (seen === undefined || (seen === 'integer' && type === 'float')) fresh.set(name, type);
+      } else if (widens(entry, value)) widen.add(entry);
+      return true;
+    });
+    for (const entry of widen) await this.widen(entry);
     await this.catalog.addAll(fresh);
   }
 
@@ -497,15 +510,11 @@ export class DuckDBStore implements Store {
    * type yet, an integer field needs widening or a day's partition is not open.
    */
   private encode(events: LogEvent[]): EncodedWrite | null {
-    for (const ev of events) {
-      for (const name in ev.fields) {
-        if (FIXED_COLUMNS[name] !== undefined) continue;
-        const value = ev.fields[name];
-        if (value === null) continue;
-        const entry = this.catalog.get(name);
-        if (!entry || (entry.type === 'integer' && typeof value === 'number' && !Number.isInteger(value))) return null;
-      }
-    }
+    const typed = everyDynamicValue(events, (name, value) => {
+      const entry = this.catalog.get(name);
+      return entry !== undefined && !widens(entry, value);
+    });
+    if (!typed) return null;
     // Route to daily partitions. The day of the event before, as a range of microseconds: a batch rarely spans two days.
     const byDay = new Map<number, { p: Partition; list: LogEvent[] }>();
     let dayFrom = 0;
