@@ -395,9 +395,9 @@ export class DuckDBStore implements Store {
       await this.relaxConverter();
     } else {
       await this.awaitConversion();
-      // Every write waiting up to the next task (none can have been encoded on arrival meanwhile) goes into one commit.
+      // Every write waiting to be encoded, up to the next task, goes into one commit (none behind it was encoded on arrival).
       let end = 0;
-      while (end < this.pending.length && !this.pending[end].task) end++;
+      while (end < this.pending.length && this.pending[end].events) end++;
       batch = this.pending.splice(0, end);
       this.waitingToEncode -= batch.length;
       this.encodingInTurn = true;
