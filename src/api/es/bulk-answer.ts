@@ -43,7 +43,7 @@ export function writeResponse(r: ItemResult): Record<string, unknown> {
 }
 
 /** One item of a bulk answer. */
-export function bulkItem(r: ItemResult): Record<string, unknown> {
+function bulkItem(r: ItemResult): Record<string, unknown> {
   const body = r.error
     ? { _index: r.index, _id: r.id, status: r.status, error: r.error }
     : { _index: r.index, _id: r.id, _version: r.version, result: r.result, status: r.status };

@@ -129,7 +129,7 @@ function isActionLine(line: string, cache: Map<string, ParsedAction | BadAction>
   return parseActionLine(line, 0, cache).ok;
 }
 
-export function jsonKind(v: unknown): string {
+function jsonKind(v: unknown): string {
   if (v === null) return 'VALUE_NULL';
   if (Array.isArray(v)) return 'START_ARRAY';
   switch (typeof v) {
