@@ -30,6 +30,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FieldType, LogEvent } from '../../core/event.js';
 import { BloomFilter } from '../bloom.js';
 import { sharedBloom, type BloomIndexer } from './bloom-indexer.js';
+import { writeAll } from './append.js';
 import { LineWriter } from './rows.js';
 
 /** Rows per block: DuckDB's row group size. */
@@ -525,12 +526,7 @@ export class Partition {
 
   private async writeSegment(seg: Segment, lines: Buffer[]): Promise<void> {
     seg.handle ??= await fs.promises.open(seg.file, 'a');
-    let written = 0;
-    for (const buf of lines) {
-      let off = 0;
-      while (off < buf.length) off += (await seg.handle.write(buf, off, buf.length - off)).bytesWritten;
-      written += buf.length;
-    }
+    const written = await writeAll(seg.handle, lines);
     await seg.handle.datasync();
     if (seg.fresh) {
       await syncDir(this.dir);
