@@ -234,6 +234,8 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 /** The writer shared by the bulk and single-document routes of one server. */
 export class EsWriter {
   private seqNo = 0;
+  /** The end of the last body's reading turn (see readingTurn). */
+  private reading: Promise<void> = Promise.resolve();
   /** Serialises requests that name ids: their look-ups and writes must not interleave. */
   private lock: Promise<void> = Promise.resolve();
 
@@ -246,7 +248,8 @@ export class EsWriter {
    * A whole `_bulk` body. Documents without an id (what shippers send) are
    * turned into events as they are read and written in chunks; their items
    * are written into the answer at once. Actions naming an id wait for the
-   * end of the body and are applied together, in order (`apply`). Resolves
+   * end of the body and are applied together, in order (`apply`). Bodies
+   * are read one at a time, in order of arrival (`readingTurn`). Resolves
    * once everything is durable.
    */
   async bulk(body: Buffer, defaultIndex: string | null, started: number): Promise<BulkAnswer> {
@@ -258,34 +261,39 @@ export class EsWriter {
     const writes = new ChunkedWrite(this.ctx.store);
     const keyed: BulkOp[] = [];
     let refused = 0;
-    for (let op = reader.next(); op !== null; op = reader.next()) {
-      if (op.error) {
-        answer.item({ action: op.action, index: op.index ?? '', id: op.id, status: op.error.status, error: op.error.cause });
-        refused++;
-        continue;
+    const endTurn = await this.readingTurn();
+    try {
+      for (let op = reader.next(); op !== null; op = reader.next()) {
+        if (op.error) {
+          answer.item({ action: op.action, index: op.index ?? '', id: op.id, status: op.error.status, error: op.error.cause });
+          refused++;
+          continue;
+        }
+        if (op.id !== null) {
+          keyed.push(op);
+          answer.slot();
+          continue;
+        }
+        // index or create without an id (delete and update without one fail while parsing).
+        const index = targets.resolve(op.index);
+        if (typeof index !== 'string') {
+          answer.item({ action: op.action, index: op.index ?? '', id: null, status: 400, error: index });
+          refused++;
+          continue;
+        }
+        const id = ids.next();
+        const built = documentToEvent(op.source as Record<string, unknown>, index, id, arrival);
+        if ('error' in built) {
+          answer.item({ action: op.action, index, id, status: built.error.status, error: built.error.cause });
+          refused++;
+          continue;
+        }
+        answer.created(op.action, index, id);
+        // The store encodes the chunk just handed over while the event loop runs.
+        if (writes.add(built.event)) await nextTurn();
       }
-      if (op.id !== null) {
-        keyed.push(op);
-        answer.slot();
-        continue;
-      }
-      // index or create without an id (delete and update without one fail while parsing).
-      const index = targets.resolve(op.index);
-      if (typeof index !== 'string') {
-        answer.item({ action: op.action, index: op.index ?? '', id: null, status: 400, error: index });
-        refused++;
-        continue;
-      }
-      const id = ids.next();
-      const built = documentToEvent(op.source as Record<string, unknown>, index, id, arrival);
-      if ('error' in built) {
-        answer.item({ action: op.action, index, id, status: built.error.status, error: built.error.cause });
-        refused++;
-        continue;
-      }
-      answer.created(op.action, index, id);
-      // The store encodes the chunk just handed over while the event loop runs.
-      if (writes.add(built.event)) await nextTurn();
+    } finally {
+      endTurn();
     }
     if (answer.size === 0) throw new EsError(400, 'action_request_validation_exception', 'Validation Failed: 1: no requests added;');
     const keyedResults = keyed.length > 0 ? await this.apply(keyed) : [];
@@ -294,6 +302,22 @@ export class EsWriter {
     if (refused > 0) this.ctx.metrics.inc('logmill_events_rejected_total', 'Events refused by inputs', refused, { input: 'elasticsearch' });
     answer.fill(keyedResults, Date.now() - started);
     return answer;
+  }
+
+  /**
+   * Waits for the bodies that arrived before to be read, and returns the end
+   * of this one's turn. One body at a time, in order: read side by side (a
+   * chunk of each in turn), the requests a client keeps in flight all finished
+   * at the same moment, and the client, answered all at once, sent nothing
+   * while it built its next bodies; so the server idled, then the client. In
+   * turn, the first is answered while the others are read.
+   */
+  private async readingTurn(): Promise<() => void> {
+    const before = this.reading;
+    let end!: () => void;
+    this.reading = new Promise<void>((resolve) => (end = resolve));
+    await before;
+    return end;
   }
 
   /** Applies parsed actions and returns one result per action, in order, once everything is durable. */

@@ -525,6 +525,30 @@ describe('ES _bulk', () => {
       } else esError(r.body);
     }
   });
+
+  it('reads bodies one at a time: the events of concurrent bodies reach the store body by body', async () => {
+    // A spy that passes every write on to the real store, noting which body each chunk came from.
+    const chunks: string[] = [];
+    const write = s.store.write.bind(s.store);
+    s.store.write = (events) => {
+      chunks.push(new Set(events.map((e) => String(e.fields.message).slice(0, 1))).size === 1 ? String(events[0].fields.message).slice(0, 1) : 'mixed');
+      return write(events);
+    };
+    try {
+      const body = (letter: string): string =>
+        ndjson(Array.from({ length: 6000 }, (_, i) => [{ create: {} }, { message: `${letter}${i}`, '@timestamp': '2026-11-21T10:00:00.000Z' }]).flat());
+      const answers = await Promise.all(['a', 'b', 'c'].map((letter) => bulk(`/turns-${letter}/_bulk`, body(letter))));
+      for (const r of answers) assert.equal(r.body.errors, false);
+      assert.ok(chunks.length >= 3 * 6, `6,000 documents are written in several chunks: ${chunks.join('')}`);
+      assert.ok(!chunks.includes('mixed'), chunks.join(''));
+      // Each body's chunks are consecutive: read side by side, they alternated (abcabc…).
+      const runs = chunks.filter((c, i) => i === 0 || c !== chunks[i - 1]);
+      assert.deepEqual([...runs].sort(), ['a', 'b', 'c'], `chunks in order of writing: ${chunks.join('')}`);
+      for (const letter of ['a', 'b', 'c']) assert.equal(await countIn(s.store, `turns-${letter}`), 6000);
+    } finally {
+      s.store.write = write;
+    }
+  });
 });
 
 describe('ES single-document writes', () => {
