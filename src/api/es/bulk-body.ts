@@ -121,7 +121,7 @@ function parseActionUncached(line: string, lineNo: number): ParsedAction | BadAc
 }
 
 /** Whether a line is a well-formed action line (used to notice a missing document line). */
-function isActionLine(line: string, cache: Map<string, ParsedAction | BadAction>): boolean {
+export function isActionLine(line: string, cache: Map<string, ParsedAction | BadAction>): boolean {
   const t = line.trimStart();
   if (!t.startsWith('{')) return false;
   // Cheap check before parsing: an action line starts with one of the action names.
@@ -152,12 +152,15 @@ export function bad(status: number, type: string, reason: string, extra: Record<
   return { status, cause: itemError(type, reason, extra) };
 }
 
-/** A line of a bulk body: its text (without the newline and a trailing CR) and its 1-based number. */
+/** A line of a bulk body: its bytes (without the newline and a trailing CR) and its 1-based number. */
 interface Line {
-  text: string;
+  start: number;
+  end: number;
   no: number;
   /** Offset of the byte after the line's newline. */
   next: number;
+  /** Its text, once decoded (see BulkReader.text). */
+  text?: string;
 }
 
 /**
@@ -174,6 +177,8 @@ export class BulkReader {
   private peeked: Line | null = null;
   /** Parses of identical action lines (shippers repeat `{"index":{}}` on every other line). */
   private readonly cache = new Map<string, ParsedAction | BadAction>();
+  /** The last well-formed action line's bytes and parse: the next line with the same bytes is not decoded. */
+  private lastAction: { start: number; end: number; parsed: ParsedAction } | null = null;
 
   constructor(
     private readonly body: Buffer,
@@ -185,13 +190,13 @@ export class BulkReader {
     const line = this.take();
     if (line === null) return null;
     const lineNo = line.no;
-    const a = parseActionLine(line.text, lineNo, this.cache);
+    const a = this.action(line);
     if (!a.ok) {
       const meta = a.meta ?? {};
       // Skip the document line that belongs to the bad action line, unless the next line is itself an action.
       if (a.hasBody) {
         const following = this.peek();
-        if (following !== null && !isActionLine(following.text, this.cache)) this.take();
+        if (following !== null && !isActionLine(this.text(following), this.cache)) this.take();
       }
       return {
         action: a.action ?? 'index',
@@ -219,7 +224,7 @@ export class BulkReader {
       op.error = bad(400, 'action_request_validation_exception', `Validation Failed: 1: source is missing (the [${action}] action on line [${lineNo}] has no document line);`);
       return op;
     }
-    if (isActionLine(doc.text, this.cache)) {
+    if (mayBeActionLine(this.body, doc.start, doc.end) && isActionLine(this.text(doc), this.cache)) {
       op.error = bad(400, 'action_request_validation_exception', `Validation Failed: 1: source is missing (line [${doc.no}] after the [${action}] action on line [${lineNo}] is another action line);`);
       return op;
     }
@@ -228,10 +233,23 @@ export class BulkReader {
       op.error = problem;
       return op;
     }
-    const parsed = parseSource(doc.text, doc.no);
+    const parsed = parseSource(this.text(doc), doc.no);
     if ('error' in parsed) op.error = parsed.error;
     else op.source = parsed.source;
     return op;
+  }
+
+  /** An action line's parse; a line with the same bytes as the last well-formed one is not decoded again. */
+  private action(line: Line): ParsedAction | BadAction {
+    const last = this.lastAction;
+    if (last !== null && this.body.compare(this.body, last.start, last.end, line.start, line.end) === 0) return last.parsed;
+    const a = parseActionLine(this.text(line), line.no, this.cache);
+    if (a.ok) this.lastAction = { start: line.start, end: line.end, parsed: a };
+    return a;
+  }
+
+  private text(line: Line): string {
+    return (line.text ??= this.body.toString('utf8', line.start, line.end));
   }
 
   /** The next line that is not blank, consumed. */
@@ -258,7 +276,7 @@ export class BulkReader {
       let last = end;
       if (last > pos && body[last - 1] === 13) last--;
       if (!isBlank(body, pos, last)) {
-        this.peeked = { text: body.toString('utf8', pos, last), no, next: nl < 0 ? body.length : nl + 1 };
+        this.peeked = { start: pos, end: last, no, next: nl < 0 ? body.length : nl + 1 };
         return this.peeked;
       }
       pos = nl < 0 ? body.length : nl + 1;
@@ -268,6 +286,26 @@ export class BulkReader {
     this.lineNo = no;
     return null;
   }
+}
+
+const ACTION_NAMES = ['index', 'create', 'delete', 'update'].map((name) => Buffer.from(`"${name}"`));
+
+/**
+ * Whether a line may be an action line (`{ "index"`, …): only such a line is
+ * decoded to be checked (see isActionLine). Non-ASCII bytes where spaces may
+ * be (Unicode spaces, which isActionLine skips too) leave the question to it.
+ */
+export function mayBeActionLine(body: Buffer, start: number, end: number): boolean {
+  let p = start;
+  while (p < end && body[p] <= 0x20) p++;
+  if (body[p] >= 0x80) return true;
+  if (body[p++] !== 0x7b) return false;
+  while (p < end && body[p] <= 0x20) p++;
+  if (body[p] >= 0x80) return true;
+  // A document's first key rarely starts as an action's name does: most lines are told apart by a byte.
+  const first = body[p + 1];
+  if (body[p] !== 0x22 || (first !== 0x69 && first !== 0x63 && first !== 0x64 && first !== 0x75)) return false;
+  return ACTION_NAMES.some((name) => p + name.length <= end && body.compare(name, 0, name.length, p, p + name.length) === 0);
 }
 
 function isBlank(body: Buffer, from: number, to: number): boolean {
