@@ -183,7 +183,7 @@ export function encodeRow(w: LineWriter, ev: LogEvent, seq: number, catalog: Cat
   w.number(Math.round(ev.ts));
   if (ev.id !== undefined && ev.id !== null) {
     w.ascii(',"_doc_id":');
-    w.json(JSON.stringify(ev.id));
+    w.string(ev.id);
   }
   if (ev.index !== undefined && ev.index !== null) {
     w.ascii(',"_index":');
