@@ -188,8 +188,13 @@ class WriteTargets {
   }
 }
 
-/** Events of a bulk request go to the store in chunks of this many, as they are parsed. */
-const BULK_CHUNK = 512;
+/**
+ * Events of a bulk request go to the store in chunks of this many, as they
+ * are parsed. Each chunk is a store write, a buffer to sync and a bloom job:
+ * with 512, the server spent about 8 % more CPU per document than with 1,024
+ * (alternating runs of 300,000); 128 cost more still, and 2,048 no less.
+ */
+const BULK_CHUNK = 1024;
 
 /**
  * A bulk request's events handed to the store in chunks while the rest of the
