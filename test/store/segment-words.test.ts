@@ -74,6 +74,15 @@ describe('words of segment lines', () => {
     }
   });
 
+  it('a cut line does not take the next one with it', () => {
+    const good = ['disk quota exceeded', 'kernel: Out of memory', 'say "hi" \\ back'];
+    const cut = ['{"_seq":0,"ts":1,"message":"cut in the middle', '{"_seq":0,"ts":1,"message":"cut after a backslash \\', '{"_seq":0,"ts":1,"_doc_id":"cut id'];
+    for (const c of cut) {
+      const bloom = fromSegment([c, ...good.map((m, i) => line(i + 1, m))]);
+      for (const w of good.flatMap((m) => words(m))) assert.ok(bloom.mayContain(...hashWord(w)), `${w} after ${c}`);
+    }
+  });
+
   it('fills a shared filter on the worker thread', async () => {
     const indexer = new BloomIndexer();
     try {

@@ -18,7 +18,8 @@ if (parentPort) {
   const port = parentPort;
   port.on('message', (job: BloomJob) => {
     try {
-      addSegmentWords(job.lines, new BloomFilter(0, job.bits));
+      // As a Buffer: its indexOf (for line ends) is native memchr, several times faster than a Uint8Array's.
+      addSegmentWords(Buffer.from(job.lines.buffer, job.lines.byteOffset, job.lines.byteLength), new BloomFilter(0, job.bits));
       port.postMessage({ id: job.id, ok: true, spare: job.lines.buffer }, [job.lines.buffer as ArrayBuffer]);
     } catch (err) {
       port.postMessage({ id: job.id, ok: false, error: (err as Error).message });

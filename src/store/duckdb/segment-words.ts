@@ -46,6 +46,8 @@ function skipValue(b: Uint8Array, at: number, end: number): number {
   for (let i = at + 1; i < end; i++) {
     if (b[i] === BACKSLASH) i++;
     else if (b[i] === QUOTE) return i + 1;
+    // A raw newline ends the line (JSON strings hold none): a cut line must not take the next one with it.
+    else if (b[i] === NEWLINE) return i;
   }
   return end;
 }
@@ -62,18 +64,23 @@ const hexValue = (c: number): number => (c <= 57 ? c - 48 : (c | 0x20) - 87);
 export function addSegmentWords(b: Uint8Array, bloom: BloomFilter): void {
   const bits = bloom.bits;
   const mask = bits.length * 32 - 1;
+  const end = b.length;
   let lineStart = 0;
-  while (lineStart < b.length) {
-    let lineEnd = b.indexOf(NEWLINE, lineStart);
-    if (lineEnd < 0) lineEnd = b.length;
+  while (lineStart < end) {
+    // The line's end is looked for after its message, not across it: a JSON string holds no raw newline.
     let at = lineStart + 1;
     // Past `"_seq":N` and `,"ts":N`.
-    for (let commas = 0; at < lineEnd && commas < 2; at++) if (b[at] === COMMA) commas++;
+    for (let commas = 0; at < end && commas < 2; at++) {
+      const c = b[at];
+      if (c === COMMA) commas++;
+      else if (c === NEWLINE) break;
+    }
     at--;
-    if (startsWith(b, at, KEY_DOC_ID)) at = skipValue(b, at + KEY_DOC_ID.length, lineEnd);
-    if (startsWith(b, at, KEY_INDEX)) at = skipValue(b, at + KEY_INDEX.length, lineEnd);
-    if (startsWith(b, at, KEY_MESSAGE) && b[at + KEY_MESSAGE.length] === QUOTE) addStringWords(b, at + KEY_MESSAGE.length + 1, lineEnd, bits, mask);
-    lineStart = lineEnd + 1;
+    if (startsWith(b, at, KEY_DOC_ID)) at = skipValue(b, at + KEY_DOC_ID.length, end);
+    if (startsWith(b, at, KEY_INDEX)) at = skipValue(b, at + KEY_INDEX.length, end);
+    if (startsWith(b, at, KEY_MESSAGE) && b[at + KEY_MESSAGE.length] === QUOTE) at = addStringWords(b, at + KEY_MESSAGE.length + 1, end, bits, mask);
+    const lineEnd = b.indexOf(NEWLINE, at);
+    lineStart = lineEnd < 0 ? end : lineEnd + 1;
   }
 }
 
@@ -85,8 +92,8 @@ export function addSegmentWords(b: Uint8Array, bloom: BloomFilter): void {
 const WORD_BYTE = new Uint8Array(256);
 for (let c = 0; c < 256; c++) WORD_BYTE[c] = isWordCode(c) ? (c >= 65 && c <= 90 ? c + 32 : c) : 0;
 
-/** Adds the words of the JSON string whose content starts at `at`, decoding escapes as it goes. */
-function addStringWords(b: Uint8Array, at: number, end: number, bits: Uint32Array, mask: number): void {
+/** Adds the words of the JSON string whose content starts at `at`, decoding escapes as it goes; returns the index after its closing quote. */
+function addStringWords(b: Uint8Array, at: number, end: number, bits: Uint32Array, mask: number): number {
   let h1 = WORD_HASH_SEED1;
   let h2 = WORD_HASH_SEED2;
   let inWord = false;
@@ -100,7 +107,7 @@ function addStringWords(b: Uint8Array, at: number, end: number, bits: Uint32Arra
           const u = (hexValue(b[i + 1]) << 12) | (hexValue(b[i + 2]) << 8) | (hexValue(b[i + 3]) << 4) | hexValue(b[i + 4]);
           i += 5;
           lc = u >= 128 ? u : WORD_BYTE[u];
-        } else {
+        } else if (b[i] !== NEWLINE) {
           // \" \\ \/ and the control-character escapes: none is a word character.
           i++;
         }
@@ -112,7 +119,8 @@ function addStringWords(b: Uint8Array, at: number, end: number, bits: Uint32Arra
           h2 = WORD_HASH_SEED2;
           inWord = false;
         }
-        if (c === QUOTE) return;
+        if (c === QUOTE) return i;
+        if (c === NEWLINE) return i - 1;
         continue;
       }
     }
@@ -122,6 +130,7 @@ function addStringWords(b: Uint8Array, at: number, end: number, bits: Uint32Arra
     inWord = true;
   }
   if (inWord) addHashes(bits, mask, h1, h2);
+  return i;
 }
 
 /** BloomFilter.add, with the bits at hand: a method call per word was a third of this loop's time. */
