@@ -76,7 +76,7 @@ describe('words of segment lines', () => {
 
   it('a cut line does not take the next one with it', () => {
     const good = ['disk quota exceeded', 'kernel: Out of memory', 'say "hi" \\ back'];
-    const cut = ['{"_seq":0,"ts":1,"message":"cut in the middle', '{"_seq":0,"ts":1,"message":"cut after a backslash \\', '{"_seq":0,"ts":1,"_doc_id":"cut id'];
+    const cut = ['{"_seq":0,"ts":1,"message":"cut in the middle', '{"_seq":0,"ts":1,"message":"cut after a backslash \\', '{"_seq":0,"ts":1,"_doc_id":"cut id', '{"_seq":0,"ts":1,"message":"cut in an escape \\u12'];
     for (const c of cut) {
       const bloom = fromSegment([c, ...good.map((m, i) => line(i + 1, m))]);
       for (const w of good.flatMap((m) => words(m))) assert.ok(bloom.mayContain(...hashWord(w)), `${w} after ${c}`);

@@ -52,7 +52,12 @@ function skipValue(b: Uint8Array, at: number, end: number): number {
   return end;
 }
 
-const hexValue = (c: number): number => (c <= 57 ? c - 48 : (c | 0x20) - 87);
+/** Each byte's value as a hex digit, 16 for any other byte (a cut `\u` escape is not read across the line's end). */
+const HEX = new Uint8Array(256).fill(16);
+for (let c = 0; c < 256; c++) {
+  if (c >= 48 && c <= 57) HEX[c] = c - 48;
+  else if ((c | 0x20) >= 97 && (c | 0x20) <= 102) HEX[c] = (c | 0x20) - 87;
+}
 
 /**
  * Adds every word of every line's message in `b` to `bloom`, setting the
@@ -103,8 +108,8 @@ function addStringWords(b: Uint8Array, at: number, end: number, bits: Uint32Arra
     let lc = WORD_BYTE[c];
     if (lc === 0) {
       if (c === BACKSLASH) {
-        if (b[i] === 0x75 /* u */ && i + 4 < end) {
-          const u = (hexValue(b[i + 1]) << 12) | (hexValue(b[i + 2]) << 8) | (hexValue(b[i + 3]) << 4) | hexValue(b[i + 4]);
+        if (b[i] === 0x75 /* u */ && i + 4 < end && (HEX[b[i + 1]] | HEX[b[i + 2]] | HEX[b[i + 3]] | HEX[b[i + 4]]) < 16) {
+          const u = (HEX[b[i + 1]] << 12) | (HEX[b[i + 2]] << 8) | (HEX[b[i + 3]] << 4) | HEX[b[i + 4]];
           i += 5;
           lc = u >= 128 ? u : WORD_BYTE[u];
         } else if (b[i] !== NEWLINE) {
