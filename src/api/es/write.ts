@@ -139,27 +139,23 @@ interface DocState {
   version: number;
 }
 
-const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-/** Elasticsearch-like 20-character ids: 15 random bytes in base64url, drawn for a whole request at once. */
+/**
+ * Elasticsearch-like 20-character ids: 15 random bytes in base64url, drawn
+ * for a whole request at once and encoded in one native call; each id is a
+ * slice of that text (building each of 20 characters cost 20 concatenations).
+ */
 class IdSource {
-  private buf = Buffer.alloc(0);
+  private text = '';
   private pos = 0;
   constructor(private readonly expected: number) {}
   next(): string {
-    if (this.pos + 15 > this.buf.length) {
-      this.buf = randomBytes(15 * Math.max(16, Math.min(this.expected, 65_536)));
+    if (this.pos + 20 > this.text.length) {
+      this.text = randomBytes(15 * Math.max(16, Math.min(this.expected, 65_536))).toString('base64url');
       this.pos = 0;
     }
-    let out = '';
-    for (let i = 0; i < 15; i += 3) {
-      const b0 = this.buf[this.pos + i];
-      const b1 = this.buf[this.pos + i + 1];
-      const b2 = this.buf[this.pos + i + 2];
-      out += ID_ALPHABET[b0 >> 2] + ID_ALPHABET[((b0 & 3) << 4) | (b1 >> 4)] + ID_ALPHABET[((b1 & 15) << 2) | (b2 >> 6)] + ID_ALPHABET[b2 & 63];
-    }
-    this.pos += 15;
-    return out;
+    const id = this.text.slice(this.pos, this.pos + 20);
+    this.pos += 20;
+    return id;
   }
 }
 
