@@ -230,15 +230,35 @@ class ChunkedWrite {
   }
 }
 
+/** One holder at a time, in order of asking. */
+class Turns {
+  private last: Promise<void> = Promise.resolve();
+
+  /** Resolves, once every turn taken before has ended, to the function that ends this one. */
+  async take(): Promise<() => void> {
+    const before = this.last;
+    let end!: () => void;
+    this.last = new Promise<void>((resolve) => (end = resolve));
+    await before;
+    return end;
+  }
+}
+
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The writer shared by the bulk and single-document routes of one server. */
 export class EsWriter {
   private seqNo = 0;
-  /** The end of the last body's reading turn (see readingTurn). */
-  private reading: Promise<void> = Promise.resolve();
-  /** Serialises requests that name ids: their look-ups and writes must not interleave. */
-  private lock: Promise<void> = Promise.resolve();
+  /**
+   * Bodies are read one at a time, in order of arrival. Read side by side (a
+   * chunk of each in turn), the requests a client keeps in flight all finished
+   * at the same moment, and the client, answered all at once, sent nothing
+   * while it built its next bodies; so the server idled, then the client. In
+   * turn, the first is answered while the others are read.
+   */
+  private readonly reading = new Turns();
+  /** Requests that name ids, one at a time: their look-ups and writes must not interleave. */
+  private readonly keyedWrites = new Turns();
 
   constructor(
     private readonly ctx: EsContext,
@@ -250,7 +270,7 @@ export class EsWriter {
    * turned into events as they are read and written in chunks; their items
    * are written into the answer at once. Actions naming an id wait for the
    * end of the body and are applied together, in order (`apply`). Bodies
-   * are read one at a time, in order of arrival (`readingTurn`). Resolves
+   * are read one at a time, in order of arrival (`reading`). Resolves
    * once everything is durable.
    */
   async bulk(body: Buffer, defaultIndex: string | null, started: number): Promise<BulkAnswer> {
@@ -262,7 +282,7 @@ export class EsWriter {
     const writes = new ChunkedWrite(this.ctx.store);
     const keyed: BulkOp[] = [];
     let refused = 0;
-    const endTurn = await this.readingTurn();
+    const endTurn = await this.reading.take();
     try {
       for (let op = reader.next(); op !== null; op = reader.next()) {
         if (op.error) {
@@ -305,34 +325,15 @@ export class EsWriter {
     return answer;
   }
 
-  /**
-   * Waits for the bodies that arrived before to be read, and returns the end
-   * of this one's turn. One body at a time, in order: read side by side (a
-   * chunk of each in turn), the requests a client keeps in flight all finished
-   * at the same moment, and the client, answered all at once, sent nothing
-   * while it built its next bodies; so the server idled, then the client. In
-   * turn, the first is answered while the others are read.
-   */
-  private async readingTurn(): Promise<() => void> {
-    const before = this.reading;
-    let end!: () => void;
-    this.reading = new Promise<void>((resolve) => (end = resolve));
-    await before;
-    return end;
-  }
-
   /** Applies parsed actions and returns one result per action, in order, once everything is durable. */
   async apply(ops: BulkOp[]): Promise<ItemResult[]> {
     const needsLookup = ops.some((op) => !op.error && op.id !== null);
     if (!needsLookup) return this.applyNow(ops);
-    const prev = this.lock;
-    let release!: () => void;
-    this.lock = new Promise((r) => (release = r));
-    await prev;
+    const endTurn = await this.keyedWrites.take();
     try {
       return await this.applyNow(ops);
     } finally {
-      release();
+      endTurn();
     }
   }
 
