@@ -354,7 +354,9 @@ const LOGGEN = path.join(SYSLOG_NG_ROOT, 'bin', 'loggen');
 
 /** loggen's default stream (RFC 3164-like lines, newline-framed) of `total` 200-byte messages, as fast as it goes. */
 async function loggen(port: number, total: number, connections: number): Promise<void> {
-  const args = ['--inet', '--stream', '--size', '200', '--rate', '100000000', '--active-connections', String(connections), '--number', String(Math.ceil(total / connections)), '127.0.0.1', String(port)];
+  // --permanent: without it loggen stops after ten seconds, however many messages it was told to send, and a slow
+  // run then waited forever for the rest.
+  const args = ['--inet', '--stream', '--size', '200', '--rate', '100000000', '--permanent', '--active-connections', String(connections), '--number', String(Math.ceil(total / connections)), '127.0.0.1', String(port)];
   const proc = spawn(LOGGEN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));

@@ -376,8 +376,9 @@ describe('syslog TCP input fed by syslog-ng and loggen', () => {
     await withWorld(async (w) => {
       const connections = 2;
       const perConnection = 10_000; // loggen's --number counts per connection
+      // --permanent: else loggen stops after ten seconds, whatever --number says.
       await runChild(w.tree.loggen, [
-        '--inet', '--stream', '--size', '200', '--rate', '1000000', '--number', String(perConnection),
+        '--inet', '--stream', '--size', '200', '--rate', '1000000', '--permanent', '--number', String(perConnection),
         '--active-connections', String(connections), '127.0.0.1', String(w.tcpPort),
       ], w.children);
       const hits = await exactlyStored(w.h, connections * perConnection);
@@ -395,7 +396,7 @@ describe('syslog TCP input fed by syslog-ng and loggen', () => {
       const perConnection = 2500;
       const sdata = '[test@32473 name="value" n="1"]';
       await runChild(w.tree.loggen, [
-        '--inet', '--stream', '-P', '--sdata', sdata, '--size', '300', '--rate', '1000000',
+        '--inet', '--stream', '-P', '--sdata', sdata, '--size', '300', '--rate', '1000000', '--permanent',
         '--number', String(perConnection), '--active-connections', String(connections), '127.0.0.1', String(w.tcpPort),
       ], w.children);
       const hits = await exactlyStored(w.h, connections * perConnection);
