@@ -122,11 +122,41 @@ export interface StoreStats {
   bytesOnDisk: number;
 }
 
+/**
+ * Where a write put its events, filled in by the store: event `i` became row
+ * `seqs[i]` of day `days[i]` (YYYYMMDD). An event without an id of its own
+ * is found by the generated id `day-seq` (generatedId); such ids cost no
+ * space, unlike random ones, which no compression shrinks.
+ */
+export class RowKeys {
+  readonly days: Uint32Array;
+  readonly seqs: Float64Array;
+
+  constructor(readonly length: number) {
+    this.days = new Uint32Array(length);
+    this.seqs = new Float64Array(length);
+  }
+
+  /** The generated id of event `i`. */
+  id(i: number): string {
+    return generatedId(this.days[i], this.seqs[i]);
+  }
+}
+
+/** The id of the row `seq` of day `day` (YYYYMMDD), for events stored without an id of their own. */
+export function generatedId(day: number, seq: number): string {
+  return `${day}-${seq}`;
+}
+
 export interface Store {
   open(): Promise<void>;
   close(): Promise<void>;
-  /** Resolves once every event is durable: only then may an input acknowledge it. */
-  write(events: LogEvent[]): Promise<void>;
+  /**
+   * Resolves once every event is durable: only then may an input acknowledge
+   * it. With `keys` (at least as long as `events`), each event's day and
+   * sequence number are in it once this resolves.
+   */
+  write(events: LogEvent[], keys?: RowKeys): Promise<void>;
   search(req: SearchRequest): Promise<SearchResult>;
   histogram(filter: FilterNode, range: TimeRange, intervalMicros: number, nowMs?: number): Promise<HistogramBucket[]>;
   fields(range: TimeRange): Promise<FieldInfo[]>;

@@ -11,6 +11,7 @@
  * a shipper parses one item per document it sends. Single-document answers,
  * which cost nothing per document, keep Elasticsearch's full shape.
  */
+import type { RowKeys } from '../../store/store.js';
 import type { BulkAction } from './bulk-body.js';
 import type { EsErrorCause } from './errors.js';
 
@@ -57,6 +58,23 @@ const CREATED_TAIL = Buffer.from('","_version":1,"result":"created","status":201
 const PART_BYTES = 1 << 18;
 
 /**
+ * Created items of consecutive documents of one store write, with the same
+ * action and index: their ids (the store's) are known only once the write is
+ * durable, so their bytes are written at the end.
+ */
+interface CreatedRun {
+  head: Buffer;
+  keys: RowKeys;
+  from: number;
+  count: number;
+  /** Whether an item comes before the run's first (which then takes a comma). */
+  afterItem: boolean;
+}
+
+/** A generated id's most bytes: an eight-digit day, a dash, a sequence number of up to sixteen digits. */
+const MAX_ID_BYTES = 25;
+
+/**
  * The answer of a bulk request, written as each item is decided: bytes in a
  * few large buffers rather than an object (or a string) per item kept until
  * the end. Items decided later (actions naming an id) hold a slot, filled by
@@ -66,7 +84,8 @@ export class BulkAnswer {
   /** Items so far, slots included. */
   size = 0;
   errors = false;
-  private readonly parts: (Buffer | number)[] = [];
+  private readonly parts: (Buffer | number | CreatedRun)[] = [];
+  private run: CreatedRun | null = null;
   private buf = Buffer.allocUnsafe(PART_BYTES);
   private pos = 0;
   private slots = 0;
@@ -77,19 +96,22 @@ export class BulkAnswer {
   private lastHead: { action: BulkAction; index: string; bytes: Buffer } | null = null;
 
   /**
-   * The item of a document created with a generated id (ASCII, URL- and
-   * JSON-safe, so never quoted), copied byte by byte: a string per item and
-   * its UTF-8 write cost a microsecond a document.
+   * The item of a document created with the id the store generates, the
+   * event at `at` of the write whose keys are `keys`. Kept as a run of such
+   * items, written out by `bytes` once the write is durable.
    */
-  created(action: BulkAction, index: string, id: string): void {
+  created(action: BulkAction, index: string, keys: RowKeys, at: number): void {
     const head = this.head(action, index);
-    this.comma(head.length + id.length + CREATED_TAIL.length);
-    const buf = this.buf;
-    let pos = this.pos;
-    for (let i = 0; i < head.length; i++) buf[pos++] = head[i];
-    for (let i = 0; i < id.length; i++) buf[pos++] = id.charCodeAt(i);
-    for (let i = 0; i < CREATED_TAIL.length; i++) buf[pos++] = CREATED_TAIL[i];
-    this.pos = pos;
+    const run = this.run;
+    if (run !== null && run.head === head && run.keys === keys && run.from + run.count === at) {
+      run.count++;
+      this.size++;
+      return;
+    }
+    this.cut();
+    this.run = { head, keys, from: at, count: 1, afterItem: this.size > 0 };
+    this.parts.push(this.run);
+    this.size++;
   }
 
   private head(action: BulkAction, index: string): Buffer {
@@ -106,12 +128,14 @@ export class BulkAnswer {
   }
 
   item(r: ItemResult): void {
+    this.run = null;
     if (r.error) this.errors = true;
     this.append(JSON.stringify(bulkItem(r)));
   }
 
   /** Keeps the place of an item decided later; slots are filled in the order they were taken. */
   slot(): void {
+    this.run = null;
     this.comma();
     this.cut();
     this.parts.push(this.slots++);
@@ -129,7 +153,11 @@ export class BulkAnswer {
   bytes(): Buffer {
     this.cut();
     const out: Buffer[] = [Buffer.from(`{"took":${this.took},"errors":${this.errors},"items":[`)];
-    for (const part of this.parts) out.push(typeof part === 'number' ? Buffer.from(JSON.stringify(bulkItem(this.filled[part]))) : part);
+    for (const part of this.parts) {
+      if (typeof part === 'number') out.push(Buffer.from(JSON.stringify(bulkItem(this.filled[part]))));
+      else if (Buffer.isBuffer(part)) out.push(part);
+      else out.push(createdItems(part));
+    }
     out.push(Buffer.from(']}'));
     return Buffer.concat(out);
   }
@@ -155,4 +183,36 @@ export class BulkAnswer {
     this.buf = this.buf.subarray(this.pos);
     this.pos = 0;
   }
+}
+
+/**
+ * A run's items, copied byte by byte: ids are ASCII digits and a dash, never
+ * quoted (a string per item and its UTF-8 write cost a microsecond a document).
+ */
+function createdItems(run: CreatedRun): Buffer {
+  const { head, keys, from, count } = run;
+  const out = Buffer.allocUnsafe(count * (1 + head.length + MAX_ID_BYTES + CREATED_TAIL.length));
+  let pos = 0;
+  for (let k = from; k < from + count; k++) {
+    if (k > from || run.afterItem) out[pos++] = 44;
+    for (let i = 0; i < head.length; i++) out[pos++] = head[i];
+    pos = writeDigits(out, pos, keys.days[k]);
+    out[pos++] = 45;
+    pos = writeDigits(out, pos, keys.seqs[k]);
+    for (let i = 0; i < CREATED_TAIL.length; i++) out[pos++] = CREATED_TAIL[i];
+  }
+  return out.subarray(0, pos);
+}
+
+/** A whole number of up to sixteen digits, at least 0, in ASCII at `pos`; returns the position after it. */
+function writeDigits(out: Buffer, pos: number, n: number): number {
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  let p = pos + digits;
+  do {
+    const q = Math.floor(n / 10);
+    out[--p] = 48 + n - q * 10;
+    n = q;
+  } while (n > 0);
+  return pos + digits;
 }

@@ -8,22 +8,22 @@
  * missing document line are per-item errors while the rest is stored.
  *
  * Documents without an `_id` (what nearly every shipper sends) take the fast
- * path: each gets a generated id and becomes an event as soon as it is read,
- * and the events go to the store in chunks while the rest of the body is
- * read; the request is answered once every chunk is durable. Actions naming an `_id` look up
+ * path: each becomes an event as soon as it is read, and the events go to the
+ * store in chunks while the rest of the body is read; the request is answered
+ * once every chunk is durable, each document with the id the store gave it
+ * (`YYYYMMDD-N`, its day and row: random ids cost a third of the disk). Actions naming an `_id` look up
  * the current documents first (one `getByIds` per index), are applied in
  * request order (a later action sees an earlier one), and replaced or
  * deleted documents are removed with `deleteWhere` before the new versions
  * are written. Requests with ids are serialised, so that two requests
  * creating the same id cannot both succeed.
  */
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FieldValue, LogEvent, Scalar } from '../../core/event.js';
 import { eventFromObject } from '../../core/normalize.js';
 import { parseEventTime, parseIsoMicros } from '../../core/time.js';
 import type { FilterNode } from '../../query/ast.js';
-import type { Hit, Store } from '../../store/store.js';
+import { RowKeys, type Hit, type Store } from '../../store/store.js';
 import { indexNameProblem, indexUuid, isObject, resolveDateMath, type EsMeta } from './admin.js';
 import type { EsContext } from './context.js';
 import { BulkAnswer, writeResponse, type ItemResult } from './bulk-answer.js';
@@ -70,8 +70,11 @@ function outOfRange(raw: unknown): boolean {
 
 export type Built = { event: LogEvent } | { error: { status: number; cause: EsErrorCause } };
 
-/** A document → an event of `index` with `id`, or the mapper_parsing_exception Elasticsearch would answer. */
-export function documentToEvent(source: Record<string, unknown>, index: string, id: string, arrivalMicros: number): Built {
+/**
+ * A document → an event of `index` with `id` (null: the store's generated id), or the
+ * mapper_parsing_exception Elasticsearch would answer.
+ */
+export function documentToEvent(source: Record<string, unknown>, index: string, id: string | null, arrivalMicros: number): Built {
   for (const key in source) {
     if (key.charCodeAt(0) === 95 /* _ */ && METADATA_FIELDS.has(key)) {
       return {
@@ -86,7 +89,7 @@ export function documentToEvent(source: Record<string, unknown>, index: string, 
     if (parsed === null) {
       const shown = typeof raw === 'string' ? raw : JSON.stringify(raw);
       return {
-        error: bad(400, 'mapper_parsing_exception', `failed to parse field [@timestamp] of type [date] in document with id '${id}'. Preview of field's value: '${preview(shown ?? '', 60)}'`, {
+        error: bad(400, 'mapper_parsing_exception', `failed to parse field [@timestamp] of type [date]${id === null ? '' : ` in document with id '${id}'`}. Preview of field's value: '${preview(shown ?? '', 60)}'`, {
           caused_by: {
             type: 'illegal_argument_exception',
             reason: outOfRange(raw)
@@ -101,7 +104,7 @@ export function documentToEvent(source: Record<string, unknown>, index: string, 
   // `@timestamp` is taken above; a null here also keeps a field named `timestamp` as a field.
   source['@timestamp'] = null;
   const event = eventFromObject(source, ts);
-  event.id = id;
+  if (id !== null) event.id = id;
   event.index = index;
   return { event };
 }
@@ -137,26 +140,6 @@ interface DocState {
   stored: boolean;
   dirty: boolean;
   version: number;
-}
-
-/**
- * Elasticsearch-like 20-character ids: 15 random bytes in base64url, drawn
- * for a whole request at once and encoded in one native call; each id is a
- * slice of that text (building each of 20 characters cost 20 concatenations).
- */
-class IdSource {
-  private text = '';
-  private pos = 0;
-  constructor(private readonly expected: number) {}
-  next(): string {
-    if (this.pos + 20 > this.text.length) {
-      this.text = randomBytes(15 * Math.max(16, Math.min(this.expected, 65_536))).toString('base64url');
-      this.pos = 0;
-    }
-    const id = this.text.slice(this.pos, this.pos + 20);
-    this.pos += 20;
-    return id;
-  }
 }
 
 const SPAN = { start: 0, end: 0 };
@@ -199,11 +182,18 @@ const BULK_CHUNK = 1024;
  */
 class ChunkedWrite {
   private chunk: LogEvent[] = [];
+  /** Where the store puts the current chunk's events: their generated ids, known once the chunk is durable. */
+  keys = new RowKeys(BULK_CHUNK);
   private readonly writes: Promise<void>[] = [];
   private failure: { error: unknown } | null = null;
   count = 0;
 
   constructor(private readonly store: Store) {}
+
+  /** The place in `keys` of the next event added. */
+  get position(): number {
+    return this.chunk.length;
+  }
 
   /** Adds an event; true when a chunk was just handed over (the caller should let the event loop run). */
   add(event: LogEvent): boolean {
@@ -223,10 +213,12 @@ class ChunkedWrite {
   private flush(): void {
     if (this.chunk.length === 0) return;
     const events = this.chunk;
+    const keys = this.keys;
     this.chunk = [];
+    this.keys = new RowKeys(BULK_CHUNK);
     this.count += events.length;
     // Caught at once: the request goes on reading while earlier chunks are written.
-    this.writes.push(this.store.write(events).catch((error: unknown) => void (this.failure ??= { error })));
+    this.writes.push(this.store.write(events, keys).catch((error: unknown) => void (this.failure ??= { error })));
   }
 }
 
@@ -277,7 +269,6 @@ export class EsWriter {
     const arrival = Date.now() * 1000;
     const reader = new BulkReader(body, defaultIndex);
     const targets = new WriteTargets(this.meta);
-    const ids = new IdSource(Math.ceil(body.length / 256));
     const answer = new BulkAnswer();
     const writes = new ChunkedWrite(this.ctx.store);
     const keyed: BulkOp[] = [];
@@ -302,14 +293,14 @@ export class EsWriter {
           refused++;
           continue;
         }
-        const id = ids.next();
-        const built = documentToEvent(op.source as Record<string, unknown>, index, id, arrival);
+        const built = documentToEvent(op.source as Record<string, unknown>, index, null, arrival);
         if ('error' in built) {
-          answer.item({ action: op.action, index, id, status: built.error.status, error: built.error.cause });
+          answer.item({ action: op.action, index, id: null, status: built.error.status, error: built.error.cause });
           refused++;
           continue;
         }
-        answer.created(op.action, index, id);
+        // Its id is the store's: known once its chunk is durable, and written into the answer then.
+        answer.created(op.action, index, writes.keys, writes.position);
         // The store encodes the chunk just handed over while the event loop runs.
         if (writes.add(built.event)) await nextTurn();
       }
@@ -340,7 +331,6 @@ export class EsWriter {
   private async applyNow(ops: BulkOp[]): Promise<ItemResult[]> {
     const arrival = Date.now() * 1000;
     const results: ItemResult[] = new Array(ops.length);
-    const ids = new IdSource(ops.length);
     const targets = new WriteTargets(this.meta);
     const target = (name: string | null): string | EsErrorCause => targets.resolve(name);
 
@@ -383,6 +373,8 @@ export class EsWriter {
     };
 
     const fresh: LogEvent[] = [];
+    /** The results of the fresh events, whose ids the store gives. */
+    const freshResults: ItemResult[] = [];
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i];
       const index = resolvedIndex[i];
@@ -393,14 +385,14 @@ export class EsWriter {
       }
       if (op.id === null) {
         // index or create without an id: the fast path.
-        const id = ids.next();
-        const built = documentToEvent(op.source as Record<string, unknown>, index, id, arrival);
+        const built = documentToEvent(op.source as Record<string, unknown>, index, null, arrival);
         if ('error' in built) {
-          results[i] = { action: op.action, index, id, status: built.error.status, error: built.error.cause };
+          results[i] = { action: op.action, index, id: null, status: built.error.status, error: built.error.cause };
           continue;
         }
         fresh.push(built.event);
-        results[i] = { action: op.action, index, id, status: 201, result: 'created', version: 1, seqNo: this.seqNo++ };
+        results[i] = { action: op.action, index, id: null, status: 201, result: 'created', version: 1, seqNo: this.seqNo++ };
+        freshResults.push(results[i]);
         continue;
       }
 
@@ -512,7 +504,10 @@ export class EsWriter {
     }
     const events = fresh;
     for (const s of states.values()) if (s.dirty && s.exists && s.event) events.push(s.event);
-    if (events.length > 0) await this.ctx.store.write(events);
+    // The fresh events come first: their keys are the first ones.
+    const keys = new RowKeys(events.length);
+    if (events.length > 0) await this.ctx.store.write(events, keys);
+    for (let k = 0; k < freshResults.length; k++) freshResults[k].id = keys.id(k);
     this.ctx.metrics.inc('logmill_events_ingested_total', 'Events stored durably', events.length, { input: 'elasticsearch' });
     const failed = results.reduce((n, r) => n + (r.error ? 1 : 0), 0);
     if (failed > 0) this.ctx.metrics.inc('logmill_events_rejected_total', 'Events refused by inputs', failed, { input: 'elasticsearch' });

@@ -39,6 +39,8 @@ import {
   type Store,
   type StoreStats,
   type TimeRange,
+  generatedId,
+  RowKeys,
 } from '../store.js';
 import { Catalog, FIXED_COLUMNS, SQL_TYPE, type FieldEntry } from './catalog.js';
 import {
@@ -106,10 +108,10 @@ interface EncodedWrite {
 /** A write, or another change (deletes) that must not interleave with writes. */
 type PendingWrite =
   /** Encoded on arrival (the usual case). */
-  | { encoded: EncodedWrite; events?: undefined; task?: undefined; resolve: () => void; reject: (err: unknown) => void }
+  | { encoded: EncodedWrite; events?: undefined; keys?: undefined; task?: undefined; resolve: () => void; reject: (err: unknown) => void }
   /** To be encoded in its turn, after what it needs first: new fields' types, a partition opened, the conversion backlog worked off. */
-  | { events: LogEvent[]; encoded?: undefined; task?: undefined; resolve: () => void; reject: (err: unknown) => void }
-  | { task: () => Promise<number>; events?: undefined; encoded?: undefined; resolve: (n?: number) => void; reject: (err: unknown) => void };
+  | { events: LogEvent[]; keys?: RowKeys; encoded?: undefined; task?: undefined; resolve: () => void; reject: (err: unknown) => void }
+  | { task: () => Promise<number>; events?: undefined; keys?: undefined; encoded?: undefined; resolve: (n?: number) => void; reject: (err: unknown) => void };
 
 /**
  * Whether a group can take the counts of blocks: counts only, no filter, and
@@ -318,14 +320,15 @@ export class DuckDBStore implements Store {
    * Its events then die young: they are not kept while earlier commits sync,
    * which made them outlive garbage collections and cost more than encoding.
    */
-  write(events: LogEvent[]): Promise<void> {
+  write(events: LogEvent[], keys?: RowKeys): Promise<void> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     if (events.length === 0) return Promise.resolve();
+    if (keys !== undefined && keys.length < events.length) return Promise.reject(new Error(`store: room for ${keys.length} keys but ${events.length} events`));
     return new Promise((resolve, reject) => {
       let encoded: EncodedWrite | null = null;
       if (this.mayEncodeOnArrival()) {
         try {
-          encoded = this.encode(events);
+          encoded = this.encode(events, keys);
         } catch (err) {
           reject(err);
           return;
@@ -333,7 +336,7 @@ export class DuckDBStore implements Store {
       }
       if (encoded) this.pending.push({ encoded, resolve, reject });
       else {
-        this.pending.push({ events, resolve, reject });
+        this.pending.push({ events, keys, resolve, reject });
         this.waitingToEncode++;
       }
       if (!this.writing) void this.drain();
@@ -403,7 +406,20 @@ export class DuckDBStore implements Store {
       this.encodingInTurn = true;
       try {
         const events = batch.length === 1 ? (batch[0].events as LogEvent[]) : batch.flatMap((b) => b.events as LogEvent[]);
-        encoded = [await this.encodeInTurn(events)];
+        const keys = batch.length === 1 ? batch[0].keys : batch.some((b) => b.keys) ? new RowKeys(events.length) : undefined;
+        encoded = [await this.encodeInTurn(events, keys)];
+        if (keys !== undefined && batch.length > 1) {
+          // Each write's share of the keys of the one encoding.
+          let at = 0;
+          for (const b of batch) {
+            const n = (b.events as LogEvent[]).length;
+            if (b.keys) {
+              b.keys.days.set(keys.days.subarray(at, at + n));
+              b.keys.seqs.set(keys.seqs.subarray(at, at + n));
+            }
+            at += n;
+          }
+        }
       } catch (err) {
         for (const b of batch) b.reject(err);
         return { chain: committing };
@@ -463,10 +479,10 @@ export class DuckDBStore implements Store {
   }
 
   /** Encodes events in their turn: first gives them what `encode` needs (field types, partitions). */
-  private async encodeInTurn(events: LogEvent[]): Promise<EncodedWrite> {
+  private async encodeInTurn(events: LogEvent[], keys: RowKeys | undefined): Promise<EncodedWrite> {
     await this.typeFields(events);
     for (const day of this.daysOf(events)) await this.partition(day);
-    const encoded = this.encode(events);
+    const encoded = this.encode(events, keys);
     if (!encoded) throw new Error('store: events could not be encoded after their fields were typed and their partitions opened');
     return encoded;
   }
@@ -506,10 +522,11 @@ export class DuckDBStore implements Store {
 
   /**
    * Encodes events as lines of their partitions' segments, taking their
-   * sequence numbers; or null, before changing anything, when a field has no
-   * type yet, an integer field needs widening or a day's partition is not open.
+   * sequence numbers (noted in `keys`, when given); or null, before changing
+   * anything, when a field has no type yet, an integer field needs widening
+   * or a day's partition is not open.
    */
-  private encode(events: LogEvent[]): EncodedWrite | null {
+  private encode(events: LogEvent[], keys?: RowKeys): EncodedWrite | null {
     const typed = everyDynamicValue(events, (name, value) => {
       const entry = this.catalog.get(name);
       return entry !== undefined && !widens(entry, value);
@@ -539,6 +556,7 @@ export class DuckDBStore implements Store {
     const dirty = new Set<FieldEntry>();
     const encodeOne = (w: LineWriter, ev: LogEvent, seq: number, columns: Set<string>): void => encodeRow(w, ev, seq, this.catalog, columns, dirty);
     const parts = [...byDay.values()].map(({ p, list }) => ({ p, prepared: p.prepare(list, encodeOne) }));
+    if (keys !== undefined) noteKeys(events, byDay, parts, keys);
     return { parts, dirty };
   }
 
@@ -927,7 +945,7 @@ export class DuckDBStore implements Store {
   private toHit(row: DuckDBValue[], entries: FieldEntry[]): Hit {
     const ts = Number(row[0]);
     const hit = Object.create(null) as Hit;
-    hit._id = row[3] !== null ? String(row[3]) : `${row[1]}-${row[2]}`;
+    hit._id = row[3] !== null ? String(row[3]) : generatedId(Number(row[1]), Number(row[2]));
     hit['@timestamp'] = microsToIso(ts);
     if (row[4] !== null) hit._index = row[4];
     const names = ['message', 'host', 'source', 'level', 'tags'];
@@ -1210,7 +1228,7 @@ export class DuckDBStore implements Store {
         sql += ` AND _index = $${params.length}`;
       }
       const keys = (await this.read(sql, params))
-        .filter(([day, seq, docId]) => wanted.has(docId !== null ? String(docId) : `${day}-${seq}`))
+        .filter(([day, seq, docId]) => wanted.has(docId !== null ? String(docId) : generatedId(Number(day), Number(seq))))
         .map(([day, seq]) => ({ day: Number(day), seq: Number(seq) }));
       out.push(...(await this.hitsByKey(keys)).values());
     };
@@ -1284,6 +1302,29 @@ export class DuckDBStore implements Store {
       removed++;
     }
     return removed;
+  }
+}
+
+/**
+ * The day and sequence number of each event of a write: a day's events took
+ * consecutive sequence numbers from its prepared append's first, in the order
+ * of the write.
+ */
+function noteKeys(events: LogEvent[], byDay: Map<number, { list: LogEvent[] }>, parts: { prepared: PreparedAppend }[], keys: RowKeys): void {
+  const days = [...byDay.keys()];
+  if (days.length === 1) {
+    keys.days.fill(days[0], 0, events.length);
+    const first = parts[0].prepared.startSeq;
+    for (let i = 0; i < events.length; i++) keys.seqs[i] = first + i;
+    return;
+  }
+  const next = new Map(days.map((day, k) => [day, parts[k].prepared.startSeq]));
+  for (let i = 0; i < events.length; i++) {
+    const day = dayOfMicros(events[i].ts);
+    const seq = next.get(day) as number;
+    next.set(day, seq + 1);
+    keys.days[i] = day;
+    keys.seqs[i] = seq;
   }
 }
 

@@ -69,7 +69,8 @@ describe('ES _bulk', () => {
     assert.ok(Number.isInteger(r.body.took));
     const a = assertSuccess(r.body.items[0], 'index', 'shape', 201, 'created');
     const b = assertSuccess(r.body.items[1], 'create', 'shape', 201, 'created');
-    assert.match(a._id, /^[A-Za-z0-9_-]{20}$/);
+    // The store's id: the day and the row's sequence number, which cost no space.
+    assert.match(a._id, /^20261121-\d+$/);
     assert.notEqual(a._id, b._id);
     const hits = await storedIn(s.store, 'shape');
     assert.equal(hits.length, 2);
@@ -526,13 +527,50 @@ describe('ES _bulk', () => {
     }
   });
 
+  it('each created item names the id that finds its document: across chunks, days, failed items and keyed actions', async () => {
+    // 2,500 documents (three chunks), alternating between two days, every 400th failing, and a keyed action among them.
+    const lines: unknown[] = [];
+    const expected: (string | null)[] = [];
+    for (let i = 0; i < 2500; i++) {
+      if (i === 1500) {
+        lines.push({ index: { _id: 'keyed-1' } }, { message: 'keyed', '@timestamp': '2026-11-21T12:00:00Z' });
+        expected.push('keyed');
+      }
+      const day = i % 2 === 0 ? '2026-11-20' : '2026-11-21';
+      lines.push({ create: {} }, { message: `doc ${i}`, '@timestamp': i % 400 === 7 ? 'not a time' : `${day}T10:00:00.000Z` });
+      expected.push(i % 400 === 7 ? null : `doc ${i}`);
+    }
+    const r = await bulk('/keyed-ids/_bulk', ndjson(lines));
+    assert.equal(r.status, 200);
+    assert.equal(r.body.items.length, expected.length);
+    const ids: string[] = [];
+    const wanted = new Map<string, string>();
+    r.body.items.forEach((entry: Item, k: number) => {
+      const message = expected[k];
+      if (message === null) return void assertFailure(entry, 400, 'mapper_parsing_exception', /@timestamp/);
+      const { body } = itemOf(entry);
+      assert.equal(body.status, 201, JSON.stringify(entry));
+      if (message === 'keyed') return assert.equal(body._id, 'keyed-1');
+      const i = Number(message.slice(4));
+      assert.match(body._id, i % 2 === 0 ? /^20261120-\d+$/ : /^20261121-\d+$/, message);
+      ids.push(body._id);
+      wanted.set(body._id, message);
+    });
+    assert.equal(new Set(ids).size, ids.length, 'ids are unique');
+    for (let k = 0; k < ids.length; k += 1000) {
+      const hits = await s.store.getByIds(ids.slice(k, k + 1000), 'keyed-ids');
+      assert.equal(hits.length, Math.min(1000, ids.length - k));
+      for (const h of hits) assert.equal(h.message, wanted.get(h._id), h._id);
+    }
+  });
+
   it('reads bodies one at a time: the events of concurrent bodies reach the store body by body', async () => {
     // A spy that passes every write on to the real store, noting which body each chunk came from.
     const chunks: string[] = [];
     const write = s.store.write.bind(s.store);
-    s.store.write = (events) => {
+    s.store.write = (events, keys) => {
       chunks.push(new Set(events.map((e) => String(e.fields.message).slice(0, 1))).size === 1 ? String(events[0].fields.message).slice(0, 1) : 'mixed');
-      return write(events);
+      return write(events, keys);
     };
     try {
       const body = (letter: string): string =>
