@@ -25,12 +25,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { Client } from '@elastic/elasticsearch';
 import { encodeCompressed, encodeJsonFrame, encodeWindow } from '../src/ingest/beats/protocol.js';
 import { generate } from './generate.js';
-import { freePort, ingested, rssOf } from './server.js';
+import { cpuSecondsOf, freePort, ingested, rssOf } from './server.js';
 
 const N = Number(process.env.BENCH_PROTO_EVENTS ?? 500_000);
 const DIR = path.join(process.env.BENCH_DIR ?? '/tmp/logmill-bench', 'protocols');
@@ -155,6 +156,7 @@ async function main(): Promise<void> {
     const bodies: string[] = [];
     for (let i = 0; i < N; i += 5000) bodies.push(docs.slice(i, i + 5000).map((d) => d.replace('{', '{"kind":"native",')).join('\n'));
     t0 = performance.now();
+    const nativeCpu0 = cpuSecondsOf(server.pid as number);
     let next = 0;
     await Promise.all(
       Array.from({ length: 4 }, async () => {
@@ -167,6 +169,7 @@ async function main(): Promise<void> {
       }),
     );
     const nativeRate = N / ((performance.now() - t0) / 1000);
+    const nativeServerUs = ((cpuSecondsOf(server.pid as number) - nativeCpu0) * 1e6) / N;
     bodies.length = 0;
 
     log(`Beats v2 over TLS: ${fmt(N)} events in compressed windows of 2,000, two in flight per connection`);
@@ -187,6 +190,7 @@ async function main(): Promise<void> {
     const client = new Client({ node: `http://127.0.0.1:${es}` });
     const nullEs = await startNullEs();
     const ceilings: number[] = [];
+    const cpuRows: [string, string, string, string][] = [];
     try {
       const kinds: { name: string; make: () => (Record<string, unknown> | string)[] }[] = [
         { name: 'objects', make: () => docs.map((d) => JSON.parse(d) as Record<string, unknown>) },
@@ -196,16 +200,19 @@ async function main(): Promise<void> {
         // One kind's documents at a time: the client's full collections mark only what it needs.
         const datasource = kind.make();
         log(`the bulk helper against a server that only answers: ${fmt(N)} documents as ${kind.name}`);
-        ceilings.push(await timedBulk(() => nullEs.client.helpers.bulk({ datasource, ...BULK_OPTIONS, refreshOnCompletion: false })));
+        ceilings.push((await timedBulk(() => nullEs.client.helpers.bulk({ datasource, ...BULK_OPTIONS, refreshOnCompletion: false }), nullEs.pid)).rate);
         await settle(url);
         log(`Elasticsearch _bulk with the official client's bulk helper: ${fmt(N)} documents as ${kind.name}`);
-        const rate = await timedBulk(() => client.helpers.bulk({ datasource, ...BULK_OPTIONS }));
-        rows.push([`_bulk (official client bulk helper, ${kind.name}), docs/s`, fmt(rate), `${fmt(nativeRate)} (native HTTP NDJSON)`, (rate / nativeRate).toFixed(2)]);
+        const run = await timedBulk(() => client.helpers.bulk({ datasource, ...BULK_OPTIONS }), server.pid as number);
+        rows.push([`_bulk (official client bulk helper, ${kind.name}), docs/s`, fmt(run.rate), `${fmt(nativeRate)} (native HTTP NDJSON)`, (run.rate / nativeRate).toFixed(2)]);
+        cpuRows.push(cpuRow(`_bulk, ${kind.name}`, run));
       }
     } finally {
       await nullEs.stop();
     }
     rows.push(['_bulk helper against a do-nothing server (objects | NDJSON lines), docs/s', ceilings.map(fmt).join(' | '), '', '']);
+    rows.push(['server CPU per event, native HTTP NDJSON, µs', nativeServerUs.toFixed(1), '', '']);
+    rows.push(...cpuRows);
 
     const aggBody = {
       size: 0,
@@ -240,12 +247,38 @@ async function main(): Promise<void> {
 /** How the bench drives the official bulk helper: create actions into one data stream, 5 MB flushes, 4 requests in flight. */
 const BULK_OPTIONS = { onDocument: () => ({ create: { _index: 'logs-bench-default' } }), flushBytes: 5_000_000, concurrency: 4 };
 
-/** Documents per second of one bulk helper run; every document must succeed. */
-async function timedBulk(run: () => Promise<{ successful: number; failed: number }>): Promise<number> {
+interface BulkRun {
+  /** Documents per second. */
+  rate: number;
+  /** CPU per document of this process (the helper: nothing else runs meanwhile) and of the server's process, µs. */
+  helperUs: number;
+  serverUs: number;
+}
+
+/** One bulk helper run, timed, with the CPU both sides spent; every document must succeed. */
+async function timedBulk(run: () => Promise<{ successful: number; failed: number }>, serverPid: number): Promise<BulkRun> {
+  const cpu0 = process.cpuUsage();
+  const server0 = cpuSecondsOf(serverPid);
   const t0 = performance.now();
   const r = await run();
+  const seconds = (performance.now() - t0) / 1000;
   if (r.failed > 0) throw new Error(`${r.failed} bulk documents failed`);
-  return r.successful / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    rate: r.successful / seconds,
+    helperUs: (cpu.user + cpu.system) / r.successful,
+    serverUs: ((cpuSecondsOf(serverPid) - server0) * 1e6) / r.successful,
+  };
+}
+
+/**
+ * Where a run's CPU went. Client and server share this machine's cores, so no rate can pass the cores
+ * divided by the CPU both spend per document; the ratio is the share of that limit the run reached.
+ */
+function cpuRow(name: string, run: BulkRun): [string, string, string, string] {
+  const cores = os.availableParallelism();
+  const limit = (cores * 1e6) / (run.helperUs + run.serverUs);
+  return [`${name}: CPU per document, helper + server, µs`, `${run.helperUs.toFixed(1)} + ${run.serverUs.toFixed(1)}`, `${fmt(limit)} docs/s (${cores} cores' limit)`, (run.rate / limit).toFixed(2)];
 }
 
 /** A server answering every _bulk with success at once, in a process of its own. */
@@ -266,12 +299,13 @@ server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port +
 `;
 
 /** The do-nothing server in a process of its own, and a client of it. */
-async function startNullEs(): Promise<{ client: Client; stop: () => Promise<void> }> {
+async function startNullEs(): Promise<{ client: Client; pid: number; stop: () => Promise<void> }> {
   const proc = spawn(process.execPath, ['-e', NULL_ES], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((r) => proc.stdout?.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
   const client = new Client({ node: `http://127.0.0.1:${port}` });
   return {
     client,
+    pid: proc.pid as number,
     stop: async () => {
       await client.close();
       proc.kill();

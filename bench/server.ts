@@ -23,6 +23,22 @@ export function rssOf(pid: number): number {
 }
 
 /** Events an input has stored durably, from /metrics: cheap to poll, unlike a search while ingest runs. */
+/**
+ * CPU seconds a process has used, all its threads together (those that ended too), from /proc; 0 when it
+ * cannot be read. Linux counts it in ticks of 1/100 s (USER_HZ).
+ */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    // The command name, in parentheses, may hold spaces: fields are counted after its closing one.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after the name.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 export async function ingested(url: string, input: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const m = new RegExp(`^logmill_events_ingested_total\\{input="${input}"\\} (\\d+)`, 'm').exec(text);
