@@ -4,10 +4,13 @@
  * ASCII word, or a needle search would skip a block that holds it.
  */
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { BloomFilter } from '../../src/store/bloom.js';
 import { BloomIndexer, sharedBloom } from '../../src/store/duckdb/bloom-indexer.js';
 import { addSegmentWords } from '../../src/store/duckdb/segment-words.js';
+import { MAX_WASM_LINES_BYTES, WasmSegmentWords } from '../../src/store/duckdb/segment-words-wasm.js';
+import { MESSAGE_WORDS_WASM } from '../../src/store/duckdb/message-words-wasm.js';
 import { hashWord, isAscii, words } from '../../src/core/tokens.js';
 import { prng } from '../helpers/prng.js';
 
@@ -30,7 +33,7 @@ function line(seq: number, message: string | null, docId?: string, index?: strin
 
 function fromSegment(lines: string[]): BloomFilter {
   const bloom = new BloomFilter(16);
-  addSegmentWords(Buffer.from(lines.join('\n') + '\n'), bloom);
+  addSegmentWords(Buffer.from(lines.join('\n') + '\n'), bloom.bits);
   return bloom;
 }
 
@@ -65,12 +68,12 @@ describe('words of segment lines', () => {
   it('survives lines that are not of the expected shape', () => {
     const bloom = new BloomFilter(12);
     const junk = ['', '{', '{"_seq":', '{"_seq":1,"ts":2,"message":"unterminated \\', '{"_seq":1,"ts":2,"message":"\\u12', '\n\n', 'x'.repeat(1000)];
-    for (const j of junk) addSegmentWords(Buffer.from(j), bloom);
+    for (const j of junk) addSegmentWords(Buffer.from(j), bloom.bits);
     const rand = prng(11);
     for (let i = 0; i < 500; i++) {
       const bytes = Buffer.alloc(Math.floor(rand() * 300));
       for (let k = 0; k < bytes.length; k++) bytes[k] = Math.floor(rand() * 256);
-      addSegmentWords(bytes, bloom);
+      addSegmentWords(bytes, bloom.bits);
     }
   });
 
@@ -97,3 +100,65 @@ describe('words of segment lines', () => {
     }
   });
 });
+
+describe('words of segment lines in WebAssembly', () => {
+  const wasm = new WasmSegmentWords();
+  /** The bits each loop sets for the same bytes, from the same starting bits. */
+  function both(bytes: Buffer, log2Bits = 14, start?: Uint32Array): [Uint32Array, Uint32Array] {
+    const js = new BloomFilter(log2Bits);
+    const wa = new BloomFilter(log2Bits);
+    if (start) {
+      js.bits.set(start);
+      wa.bits.set(start);
+    }
+    addSegmentWords(bytes, js.bits);
+    wasm.add(new Uint8Array(bytes), wa.bits);
+    return [js.bits, wa.bits];
+  }
+
+  it('is the module compiled from message-words.wat', async () => {
+    const { compileWat } = (await import(new URL('../../../bin/wasm.mjs', import.meta.url).href)) as { compileWat: (file: string) => Promise<Buffer> };
+    const wat = fileURLToPath(new URL('../../../src/store/duckdb/message-words.wat', import.meta.url));
+    assert.equal((await compileWat(wat)).toString('base64'), MESSAGE_WORDS_WASM, 'message-words.wat changed: run npm run wasm');
+  });
+
+  it('sets exactly the bits of the JavaScript loop: random messages, escapes, ids and cut lines', () => {
+    const rand = prng(23);
+    let set = 0;
+    for (let round = 0; round < 300; round++) {
+      const lines = Array.from({ length: 1 + Math.floor(rand() * 30) }, (_, i) =>
+        line(i, rand() < 0.1 ? null : randomText(rand, 60), rand() < 0.3 ? randomText(rand, 10) : undefined, rand() < 0.3 ? randomText(rand, 10) : undefined),
+      );
+      let text = lines.join('\n') + (rand() < 0.5 ? '\n' : '');
+      // Now and then a line cut anywhere, escapes and all.
+      if (rand() < 0.3) text = text.slice(0, Math.floor(rand() * text.length));
+      const [js, wa] = both(Buffer.from(text), 10 + Math.floor(rand() * 8));
+      assert.deepEqual(wa, js, `round ${round}: ${JSON.stringify(text.slice(0, 200))}`);
+      set += js.reduce((n, x) => n + (x !== 0 ? 1 : 0), 0);
+    }
+    assert.ok(set > 1000, 'the messages set bits');
+  });
+
+  it('sets exactly the bits of the JavaScript loop for random bytes, and adds to bits already set', () => {
+    const rand = prng(29);
+    for (let round = 0; round < 300; round++) {
+      const bytes = Buffer.alloc(Math.floor(rand() * 400));
+      for (let k = 0; k < bytes.length; k++) bytes[k] = rand() < 0.5 ? Math.floor(rand() * 256) : '{"_seq":1,"ts":2,"message":"\\u00e9\n'.charCodeAt(k % 36);
+      const start = new Uint32Array(1 << 7);
+      for (let k = 0; k < start.length; k++) start[k] = rand() < 0.1 ? (rand() * 2 ** 32) >>> 0 : 0;
+      const [js, wa] = both(bytes, 12, start);
+      assert.deepEqual(wa, js, `round ${round}`);
+    }
+  });
+
+  it('takes jobs of any size, one after another, and the largest with the JavaScript loop', () => {
+    const message = 'GET /index.html 200 "Mozilla/5.0 (X11)" \\ caf\u00e9 done';
+    for (const count of [1, 20_000, 3, Math.ceil(MAX_WASM_LINES_BYTES / 60)]) {
+      const bytes = Buffer.from(Array.from({ length: count }, (_, i) => line(i, `${message} n${i}`)).join('\n'));
+      const [js, wa] = both(bytes, 20);
+      assert.deepEqual(wa, js, `${count} lines`);
+      for (const w of ['mozilla', `n${count - 1}`]) assert.ok(new BloomFilter(20, wa).mayContain(...hashWord(w)), `${w} of ${count} lines`);
+    }
+  });
+});
+

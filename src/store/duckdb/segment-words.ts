@@ -16,7 +16,7 @@
  */
 
 import { WORD_HASH_SEED1, WORD_HASH_SEED2, isWordCode } from '../../core/tokens.js';
-import { BLOOM_HASHES, type BloomFilter } from '../bloom.js';
+import { BLOOM_HASHES } from '../bloom.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -53,21 +53,28 @@ function skipValue(b: Uint8Array, at: number, end: number): number {
 }
 
 /** Each byte's value as a hex digit, 16 for any other byte (a cut `\u` escape is not read across the line's end). */
-const HEX = new Uint8Array(256).fill(16);
+export const HEX = new Uint8Array(256).fill(16);
 for (let c = 0; c < 256; c++) {
   if (c >= 48 && c <= 57) HEX[c] = c - 48;
   else if ((c | 0x20) >= 97 && (c | 0x20) <= 102) HEX[c] = (c | 0x20) - 87;
 }
 
 /**
- * Adds every word of every line's message in `b` to `bloom`, setting the
- * bits `bloom.add` would. Lines that are not of the expected shape are
+ * Adds the words of the JSON string whose content starts at `at` in `b` to
+ * `bits`, and returns the index after its closing quote (or of the raw
+ * newline, or `end`, where a cut string stops).
+ */
+export type MessageWords = (b: Uint8Array, at: number, end: number, bits: Uint32Array, mask: number) => number;
+
+/**
+ * Adds every word of every line's message in `b` to the bloom filter whose
+ * bits are `bits`, setting the bits `BloomFilter.add` would. Lines that are not of the expected shape are
  * skipped: they hold no message this could read, and a block whose bloom
  * lacks a word would hide a match, so callers build blooms only from lines
- * encodeRow wrote.
+ * encodeRow wrote. `words` reads each message (segment-words-wasm.ts has a
+ * faster one).
  */
-export function addSegmentWords(b: Uint8Array, bloom: BloomFilter): void {
-  const bits = bloom.bits;
+export function addSegmentWords(b: Uint8Array, bits: Uint32Array, words: MessageWords = addStringWords): void {
   const mask = bits.length * 32 - 1;
   const end = b.length;
   let lineStart = 0;
@@ -83,7 +90,7 @@ export function addSegmentWords(b: Uint8Array, bloom: BloomFilter): void {
     at--;
     if (startsWith(b, at, KEY_DOC_ID)) at = skipValue(b, at + KEY_DOC_ID.length, end);
     if (startsWith(b, at, KEY_INDEX)) at = skipValue(b, at + KEY_INDEX.length, end);
-    if (startsWith(b, at, KEY_MESSAGE) && b[at + KEY_MESSAGE.length] === QUOTE) at = addStringWords(b, at + KEY_MESSAGE.length + 1, end, bits, mask);
+    if (startsWith(b, at, KEY_MESSAGE) && b[at + KEY_MESSAGE.length] === QUOTE) at = words(b, at + KEY_MESSAGE.length + 1, end, bits, mask);
     const lineEnd = b.indexOf(NEWLINE, at);
     lineStart = lineEnd < 0 ? end : lineEnd + 1;
   }
@@ -94,11 +101,11 @@ export function addSegmentWords(b: Uint8Array, bloom: BloomFilter): void {
  * backslashes included): one load instead of the comparisons of isWordCode and of case folding,
  * a quarter off this loop's time.
  */
-const WORD_BYTE = new Uint8Array(256);
+export const WORD_BYTE = new Uint8Array(256);
 for (let c = 0; c < 256; c++) WORD_BYTE[c] = isWordCode(c) ? (c >= 65 && c <= 90 ? c + 32 : c) : 0;
 
 /** Adds the words of the JSON string whose content starts at `at`, decoding escapes as it goes; returns the index after its closing quote. */
-function addStringWords(b: Uint8Array, at: number, end: number, bits: Uint32Array, mask: number): number {
+export function addStringWords(b: Uint8Array, at: number, end: number, bits: Uint32Array, mask: number): number {
   let h1 = WORD_HASH_SEED1;
   let h2 = WORD_HASH_SEED2;
   let inWord = false;
