@@ -5,6 +5,7 @@
  * is not JSON or a missing document line becomes the error of that one
  * action, in Elasticsearch's words, and the actions around it are read on.
  */
+import { isAscii } from 'node:buffer';
 import { isObject } from './admin.js';
 import { itemError, type EsErrorCause } from './errors.js';
 
@@ -35,6 +36,9 @@ const ACTION_PARAMS = new Set([
 ]);
 
 const MAX_ID_BYTES = 512;
+
+/** Bodies decoded whole at most this large (V8's strings stop at about 512 MiB; the default body limit is 64 MiB). */
+const MAX_WHOLE_BYTES = 256 << 20;
 
 /** One action of a bulk request after parsing. */
 export interface BulkOp {
@@ -179,11 +183,20 @@ export class BulkReader {
   private readonly cache = new Map<string, ParsedAction | BadAction>();
   /** The last well-formed action line's bytes and parse: the next line with the same bytes is not decoded. */
   private lastAction: { start: number; end: number; parsed: ParsedAction } | null = null;
+  /**
+   * An ASCII body (what nearly every shipper sends) decoded whole, in one
+   * native call: its characters are its bytes, and each line is a slice of it
+   * (a small view, not a copy). A copy of each line's text was a third of
+   * the memory allocated per document, and so of the garbage collector's work.
+   */
+  private readonly whole: string | null;
 
   constructor(
     private readonly body: Buffer,
     private readonly defaultIndex: string | null,
-  ) {}
+  ) {
+    this.whole = body.length <= MAX_WHOLE_BYTES && isAscii(body) ? body.toString('latin1') : null;
+  }
 
   /** The next action, or null at the end of the body. */
   next(): BulkOp | null {
@@ -249,7 +262,7 @@ export class BulkReader {
   }
 
   private text(line: Line): string {
-    return (line.text ??= this.body.toString('utf8', line.start, line.end));
+    return (line.text ??= this.whole !== null ? this.whole.slice(line.start, line.end) : this.body.toString('utf8', line.start, line.end));
   }
 
   /** The next line that is not blank, consumed. */

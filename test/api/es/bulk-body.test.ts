@@ -57,4 +57,19 @@ describe('_bulk body reader', () => {
     }
     assert.equal(reader.next(), null);
   });
+
+  it('reads the same documents from ASCII bodies (decoded whole) and from bodies with other text (decoded line by line)', () => {
+    const random = prng(5);
+    const texts = ['plain', 'tab\tand "quotes" \\ slash', 'café', '日本語', '😀 emoji', '\u00e9 escaped', 'mixed é and ascii'];
+    for (let round = 0; round < 50; round++) {
+      const docs = Array.from({ length: 1 + Math.floor(random() * 40) }, (_, i) => ({ n: i, message: texts[Math.floor(random() * texts.length)] }));
+      // Half the rounds ASCII only: JSON.stringify keeps non-ASCII as UTF-8 bytes unless escaped here.
+      const ascii = round % 2 === 0;
+      const line = (d: object): string => (ascii ? JSON.stringify(d).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : JSON.stringify(d));
+      const body = Buffer.from(docs.map((d) => `{"index":{}}\r\n${line(d)}\n`).join(''));
+      const reader = new BulkReader(body, 'x');
+      for (const d of docs) assert.deepEqual(reader.next()?.source, d, `round ${round}`);
+      assert.equal(reader.next(), null);
+    }
+  });
 });
