@@ -29,12 +29,17 @@ function event(name: string, ts: number, extra?: string): LogEvent {
   return { ts, fields };
 }
 
+async function openStore(): Promise<DuckDBStore> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logmill-keys-'));
+  dirs.push(dir);
+  const store = new DuckDBStore({ dir });
+  await store.open();
+  return store;
+}
+
 describe('row keys of a write', () => {
   it('name each event: one day, two days, writes encoded in turn and together', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logmill-keys-'));
-    dirs.push(dir);
-    const store = new DuckDBStore({ dir });
-    await store.open();
+    const store = await openStore();
     try {
       // Sent at once: the first needs its day's partition and the others new fields, so all wait and are encoded
       // together; days alternate so that each day's sequence numbers interleave in the write.
@@ -75,10 +80,7 @@ describe('row keys of a write', () => {
   });
 
   it('are refused when too few for the events', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logmill-keys-'));
-    dirs.push(dir);
-    const store = new DuckDBStore({ dir });
-    await store.open();
+    const store = await openStore();
     try {
       await assert.rejects(store.write([event('a', DAY1), event('b', DAY1)], new RowKeys(1)), /room for 1 keys but 2 events/);
     } finally {
