@@ -127,13 +127,17 @@ describe('minis of the open block', () => {
       // 1,000 rows every 110 ms, on a schedule: the 30,000 rows of the block take 3.3 s, long enough for a
       // later segment to turn a second old before the block seals, and when the rate is first known (after
       // a second) the rest of the block is little over two seconds away, within the limit of three.
+      // Writes are not awaited one by one: a slow sync (the disk busy with a conversion) would hold the next
+      // write back, and the rate the store sees would be the disk's, not the schedule's.
       const start = Date.now();
+      const writes: Promise<void>[] = [];
       for (let i = 0; i < 30; i++) {
         await new Promise((r) => setTimeout(r, Math.max(0, start + i * 110 - Date.now())));
-        await store.write(events(written, 1000));
+        writes.push(store.write(events(written, 1000)));
         written += 1000;
         for (const f of files(dir, /^m\d+-\d+\.parquet$/)) seen.add(f);
       }
+      await Promise.all(writes);
       await waitFor('the sealed block was compacted', () => files(dir, /^b0+\.parquet$/).length === 1);
       for (const f of files(dir, /^m\d+-\d+\.parquet$/)) seen.add(f);
       // The first second has no rate yet: only its rows may have become a mini.
