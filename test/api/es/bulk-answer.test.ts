@@ -1,0 +1,59 @@
+/**
+ * The bulk answer writes created items from the store's keys at the end, in
+ * runs laid down from templates: whatever the days, the digits of the
+ * sequence numbers and the items between runs, the JSON must be exactly the
+ * items in order.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BulkAnswer, type ItemResult } from '../../../src/api/es/bulk-answer.js';
+import { RowKeys } from '../../../src/store/store.js';
+import { prng } from '../../helpers/prng.js';
+
+type Expected = Record<string, Record<string, unknown>>;
+
+describe('bulk answer', () => {
+  it('writes every item in order: runs across days and digit counts, errors and slots between them', () => {
+    const random = prng(3);
+    // Sequence numbers that cross a digit count, and some past 2^31.
+    const starts = [0, 5, 95, 998, 99_995, 999_999_990, 2_147_483_640, 9_007_199_254_740_000];
+    for (let round = 0; round < 200; round++) {
+      const answer = new BulkAnswer();
+      const expected: Expected[] = [];
+      const slots: ItemResult[] = [];
+      const chunks = 1 + Math.floor(random() * 3);
+      for (let c = 0; c < chunks; c++) {
+        const size = 1 + Math.floor(random() * 40);
+        const keys = new RowKeys(size + 5);
+        let seq = starts[Math.floor(random() * starts.length)];
+        for (let i = 0; i < size; i++) {
+          keys.days[i] = random() < 0.8 ? 20261121 : 20261120;
+          keys.seqs[i] = seq;
+          seq += random() < 0.9 ? 1 : 7;
+        }
+        for (let i = 0; i < size; i++) {
+          const roll = random();
+          if (roll < 0.08) {
+            answer.item({ action: 'create', index: 'x', id: null, status: 400, error: { type: 'mapper_parsing_exception', reason: `bad ${i}` } });
+            expected.push({ create: { _index: 'x', _id: null, status: 400, error: { type: 'mapper_parsing_exception', reason: `bad ${i}` } } });
+          } else if (roll < 0.12) {
+            answer.slot();
+            const r: ItemResult = { action: 'index', index: 'x', id: `k${i}`, status: 200, result: 'updated', version: 2 };
+            slots.push(r);
+            expected.push({ index: { _index: 'x', _id: `k${i}`, _version: 2, result: 'updated', status: 200 } });
+          }
+          const action = random() < 0.7 ? 'create' : 'index';
+          const index = random() < 0.9 ? 'logs-a' : 'logs-"b"';
+          answer.created(action, index, keys, i);
+          expected.push({ [action]: { _index: index, _id: `${keys.days[i]}-${keys.seqs[i]}`, _version: 1, result: 'created', status: 201 } });
+        }
+      }
+      answer.fill(slots, 5);
+      const body = JSON.parse(answer.bytes().toString()) as { took: number; errors: boolean; items: Expected[] };
+      assert.equal(body.took, 5);
+      assert.equal(body.errors, expected.some((e) => Object.values(e)[0].error !== undefined));
+      assert.deepEqual(body.items, expected, `round ${round}`);
+      assert.equal(answer.size, expected.length);
+    }
+  });
+});
