@@ -26,6 +26,8 @@ const PAGE_BYTES = 65_536;
  * megabytes for good. Writes of many small events are far below it.
  */
 export const MAX_WASM_LINES_BYTES = 4 << 20;
+/** Jobs of fewer bytes of lines than the filter's bytes over this take the JavaScript loop (see add). */
+export const SMALL_JOB_SHARE = 16;
 
 export class WasmSegmentWords {
   private readonly exports: Exports;
@@ -44,9 +46,19 @@ export class WasmSegmentWords {
     this.wordsAt = (_b, at, end, _bits, mask) => words(this.data + at, this.data + end, TABLES_BYTES, mask) - this.data;
   }
 
-  /** What addSegmentWords(lines, bits) does. */
+  /** What addSegmentWords(lines, bits) does, in WebAssembly when that is faster. */
   add(lines: Uint8Array, bits: Uint32Array): void {
-    if (lines.byteLength > MAX_WASM_LINES_BYTES) return addSegmentWords(Buffer.from(lines.buffer, lines.byteOffset, lines.byteLength), bits);
+    // A few lines take the JavaScript loop too: copying the filter in and out (128 KiB each way by default)
+    // costs what WebAssembly saves on about twenty access-log lines.
+    if (lines.byteLength > MAX_WASM_LINES_BYTES || lines.byteLength < bits.byteLength / SMALL_JOB_SHARE) {
+      addSegmentWords(Buffer.from(lines.buffer, lines.byteOffset, lines.byteLength), bits);
+    } else {
+      this.addInWasm(lines, bits);
+    }
+  }
+
+  /** What addSegmentWords(lines, bits) does, in WebAssembly whatever the size. */
+  addInWasm(lines: Uint8Array, bits: Uint32Array): void {
     const data = TABLES_BYTES + bits.byteLength;
     const need = data + lines.byteLength + SLACK_BYTES;
     const memory = this.exports.memory;
