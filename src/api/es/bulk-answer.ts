@@ -241,6 +241,7 @@ function digitCount(n: number): number {
   for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
   return digits;
 }
+
 /** A whole number of up to sixteen digits, at least 0, in ASCII at `pos`; returns the position after it. */
 function writeDigits(out: Buffer, pos: number, n: number): number {
   if (n >= 0x7fffffff) {
@@ -249,8 +250,7 @@ function writeDigits(out: Buffer, pos: number, n: number): number {
     return pos + text.length;
   }
   // Below 2^31: integer arithmetic.
-  let digits = 1;
-  for (let x = n; x >= 10; x = (x / 10) | 0) digits++;
+  const digits = digitCount(n);
   let p = pos + digits;
   do {
     const q = (n / 10) | 0;
