@@ -20,7 +20,8 @@
  *   done), and each phase lets go of its data before the next;
  * - a date_histogram + terms aggregation over everything stored.
  *
- * BENCH_PROTO_EVENTS (default 500,000) sets the volume.
+ * BENCH_PROTO_EVENTS (default 500,000) sets the volume; BENCH_PROTO_PHASES
+ * (a comma list of syslog, loggen, beats, bulk; all by default) the parts.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,6 +35,10 @@ import { generate } from './generate.js';
 import { cpuSecondsOf, freePort, ingested, rssOf } from './server.js';
 
 const N = Number(process.env.BENCH_PROTO_EVENTS ?? 500_000);
+const ALL_PHASES = ['syslog', 'loggen', 'beats', 'bulk'];
+/** The parts to run (BENCH_PROTO_PHASES, a comma list; all by default): one part alone fits a quiet spell of a shared machine. */
+const PHASES = new Set((process.env.BENCH_PROTO_PHASES ?? ALL_PHASES.join(',')).split(',').map((p) => p.trim()));
+for (const p of PHASES) if (!ALL_PHASES.includes(p)) throw new Error(`BENCH_PROTO_PHASES: no part "${p}"; the parts are ${ALL_PHASES.join(', ')}`);
 const DIR = path.join(process.env.BENCH_DIR ?? '/tmp/logmill-bench', 'protocols');
 const rows: [string, string, string, string][] = [];
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -74,6 +79,17 @@ function send(port: number, chunks: Buffer[]): Promise<void> {
   });
 }
 
+/** What every phase needs: the running server, its ports, and the generated documents. */
+interface Bench {
+  url: string;
+  server: ChildProcess;
+  ports: { syslog: number; beats: number; es: number };
+  /** One JSON document per event. */
+  docs: string[];
+  /** The same events as RFC 3164 lines; emptied once the syslog phase is done with them. */
+  syslogLines: string[];
+}
+
 async function main(): Promise<void> {
   fs.rmSync(DIR, { recursive: true, force: true });
   fs.mkdirSync(DIR, { recursive: true });
@@ -94,126 +110,168 @@ async function main(): Promise<void> {
       '--tls-cert', `${DIR}/cert.pem`, '--tls-key', `${DIR}/key.pem`, '--es', `127.0.0.1:${es}`, '--gelf', 'off', '--log-level', 'warn'],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
+  const bench: Bench = { url, server, ports: { syslog, beats, es }, docs, syslogLines };
   try {
     await waitFor(async () => fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false), 'the server');
-
-    log(`syslog TCP: ${fmt(N)} messages over 2 connections`);
-    const half = Math.ceil(N / 2);
-    const toChunks = (lines: string[]): Buffer[] => {
-      const out: Buffer[] = [];
-      for (let i = 0; i < lines.length; i += 2000) out.push(Buffer.from(lines.slice(i, i + 2000).join('\n') + '\n'));
-      return out;
-    };
-    let t0 = performance.now();
-    await Promise.all([send(syslog, toChunks(syslogLines.slice(0, half))), send(syslog, toChunks(syslogLines.slice(half)))]);
-    await waitFor(async () => (await ingested(url, 'syslog_tcp')) >= N, 'syslog events');
-    const syslogRate = N / ((performance.now() - t0) / 1000);
-    if ((await count(url, 'syslog.facility:4')) !== N) throw new Error('the syslog events stored are not all found');
-    const rsyslogRate = await rsyslogBaseline(syslogLines, toChunks);
+    if (PHASES.has('syslog')) await syslogPhase(bench);
     // Each phase lets go of its data: the client side of a later phase (the bulk helper above all) should not
     // pay for full garbage collections that mark hundreds of megabytes it has no use for.
     syslogLines.length = 0;
-    rows.push(['syslog over TCP into the store, sample lines, msg/s', fmt(syslogRate), rsyslogRate ? `${fmt(rsyslogRate)} (rsyslog → file)` : 'rsyslog not installed', rsyslogRate ? (syslogRate / rsyslogRate).toFixed(2) : '']);
-
-    if (!fs.existsSync(LOGGEN)) {
-      rows.push(['syslog over TCP from loggen', 'syslog-ng not set up', 'run bash test/fixtures/syslog-ng/setup.sh', '']);
-    } else {
-      for (const connections of [1, 2]) {
-        log(`syslog TCP from loggen: ${fmt(N)} messages of 200 bytes over ${connections} connection(s), into Logmill and into syslog-ng → file`);
-        const before = await ingested(url, 'syslog_tcp');
-        const found = await count(url, 'syslog.appname:prg00000');
-        t0 = performance.now();
-        await loggen(syslog, N, connections);
-        await waitFor(async () => (await ingested(url, 'syslog_tcp')) - before >= N, 'loggen events');
-        const rate = N / ((performance.now() - t0) / 1000);
-        if ((await count(url, 'syslog.appname:prg00000')) - found !== N) throw new Error('the loggen events stored are not all found');
-        const base = await syslogNgBaseline(N, connections);
-        rows.push([`syslog over TCP into the store, loggen, ${connections} connection${connections > 1 ? 's' : ''}, msg/s`, fmt(rate), `${fmt(base)} (syslog-ng → file)`, (rate / base).toFixed(2)]);
-      }
-
-      // Memory through a burst of a million messages, and back at rest after it.
-      const BURST = 1_000_000;
-      await settle(url);
-      const restBefore = rssOf(server.pid as number);
-      let peak = restBefore;
-      const sampler = setInterval(() => (peak = Math.max(peak, rssOf(server.pid as number))), 100);
-      const before = await ingested(url, 'syslog_tcp');
-      log(`syslog TCP burst: ${fmt(BURST)} loggen messages over 2 connections, server RSS sampled every 100 ms`);
-      await loggen(syslog, BURST, 2);
-      await waitFor(async () => (await ingested(url, 'syslog_tcp')) - before >= BURST, 'the burst');
-      clearInterval(sampler);
-      // At rest: background work done, and 15 s more for V8 to collect an idle heap (it does within about 10 s).
-      await settle(url);
-      await new Promise((r) => setTimeout(r, 15_000));
-      const restAfter = rssOf(server.pid as number);
-      rows.push([`peak server RSS during a burst of ${fmt(BURST)} syslog messages, MB`, fmt(peak / 1e6), '', '']);
-      rows.push(['server RSS at rest before → after the burst, MB', `${fmt(restBefore / 1e6)} → ${fmt(restAfter / 1e6)}`, '', '']);
+    if (PHASES.has('loggen')) await loggenPhase(bench);
+    if (PHASES.has('beats') || PHASES.has('bulk')) {
+      const native = await nativePhase(bench);
+      if (PHASES.has('beats')) await beatsPhase(bench, native.rate);
+      if (PHASES.has('bulk')) await bulkPhase(bench, native);
     }
+    await aggregationPhase(bench);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+  const header: [string, string, string, string] = ['measure', 'logmill', 'baseline', 'ratio'];
+  const all = [header, ...rows];
+  const w = [0, 1, 2, 3].map((i) => Math.max(...all.map((r) => r[i].length)));
+  const line = (r: string[]): string => `| ${r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ')} |`;
+  console.log(`\nLogmill protocol benchmark: ${fmt(N)} events${PHASES.size < ALL_PHASES.length ? ` (${[...PHASES].join(', ')} only)` : ''}\n`);
+  console.log(line(header));
+  console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
 
-    // Each ingest below starts on a quiet server: the conversion of the run before it must not take its cores.
-    await settle(url);
-    log(`native HTTP NDJSON: ${fmt(N)} events (baseline for Beats and _bulk)`);
-    const bodies: string[] = [];
-    for (let i = 0; i < N; i += 5000) bodies.push(docs.slice(i, i + 5000).map((d) => d.replace('{', '{"kind":"native",')).join('\n'));
-    t0 = performance.now();
-    const nativeCpu0 = cpuSecondsOf(server.pid as number);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        while (next < bodies.length) {
-          const body = bodies[next++];
-          const r = await fetch(`${url}/api/v1/ingest`, { method: 'POST', body });
-          if (!r.ok) throw new Error(`ingest ${r.status}`);
-          await r.arrayBuffer();
-        }
-      }),
-    );
-    const nativeRate = N / ((performance.now() - t0) / 1000);
-    const nativeServerUs = ((cpuSecondsOf(server.pid as number) - nativeCpu0) * 1e6) / N;
-    bodies.length = 0;
+/** RFC 3164 lines from the shared samples over two connections, beside rsyslog into a file. */
+async function syslogPhase({ url, ports, syslogLines }: Bench): Promise<void> {
+  log(`syslog TCP: ${fmt(N)} messages over 2 connections`);
+  const half = Math.ceil(N / 2);
+  const t0 = performance.now();
+  await Promise.all([send(ports.syslog, syslogChunks(syslogLines.slice(0, half))), send(ports.syslog, syslogChunks(syslogLines.slice(half)))]);
+  await waitFor(async () => (await ingested(url, 'syslog_tcp')) >= N, 'syslog events');
+  const syslogRate = N / ((performance.now() - t0) / 1000);
+  if ((await count(url, 'syslog.facility:4')) !== N) throw new Error('the syslog events stored are not all found');
+  const rsyslogRate = await rsyslogBaseline(syslogLines, syslogChunks);
+  rows.push(['syslog over TCP into the store, sample lines, msg/s', fmt(syslogRate), rsyslogRate ? `${fmt(rsyslogRate)} (rsyslog → file)` : 'rsyslog not installed', rsyslogRate ? (syslogRate / rsyslogRate).toFixed(2) : '']);
+}
 
-    log(`Beats v2 over TLS: ${fmt(N)} events in compressed windows of 2,000, two in flight per connection`);
-    // Encoded before the clock starts, as the native bodies are: the shipper's JSON and zlib work is not the server's,
-    // and on this machine it would take the cores the server needs.
-    const windows = beatsWindows(docs.map((d) => JSON.parse(d.replace('{', '{"kind":"beats",')) as Record<string, unknown>));
-    await settle(url);
-    t0 = performance.now();
-    await Promise.all([0, 1].map((k) => beatsSender(beats, windows.filter((_, i) => i % 2 === k))));
-    const beatsRate = N / ((performance.now() - t0) / 1000);
-    windows.length = 0;
-    rows.push(['Beats v2 over TLS, acknowledged events/s', fmt(beatsRate), `${fmt(nativeRate)} (native HTTP NDJSON)`, (beatsRate / nativeRate).toFixed(2)]);
+function syslogChunks(lines: string[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < lines.length; i += 2000) out.push(Buffer.from(lines.slice(i, i + 2000).join('\n') + '\n'));
+  return out;
+}
 
-    // The helper serializes and frames every document on this machine's two cores too: its own ceiling here is
-    // its rate against a server that does nothing but answer, measured with the same documents just before.
-    // It also takes documents as JSON text (its documented way to index a file of NDJSON lines); the client then
-    // does not serialize each one, and more of the two cores are left to the server.
-    const client = new Client({ node: `http://127.0.0.1:${es}` });
-    const nullEs = await startNullEs();
-    const ceilings: number[] = [];
-    const cpuRows: [string, string, string, string][] = [];
-    try {
-      const kinds: { name: string; make: () => (Record<string, unknown> | string)[] }[] = [
-        { name: 'objects', make: () => docs.map((d) => JSON.parse(d) as Record<string, unknown>) },
-        { name: 'NDJSON lines', make: () => docs.map((d) => d.replace('{', '{"kind":"bulk-lines",')) },
-      ];
-      for (const kind of kinds) {
-        // One kind's documents at a time: the client's full collections mark only what it needs.
-        const datasource = kind.make();
-        log(`the bulk helper against a server that only answers: ${fmt(N)} documents as ${kind.name}`);
-        ceilings.push((await timedBulk(() => nullEs.client.helpers.bulk({ datasource, ...BULK_OPTIONS, refreshOnCompletion: false }), nullEs.pid)).rate);
-        await settle(url);
-        log(`Elasticsearch _bulk with the official client's bulk helper: ${fmt(N)} documents as ${kind.name}`);
-        const run = await timedBulk(() => client.helpers.bulk({ datasource, ...BULK_OPTIONS }), server.pid as number);
-        rows.push([`_bulk (official client bulk helper, ${kind.name}), docs/s`, fmt(run.rate), `${fmt(nativeRate)} (native HTTP NDJSON)`, (run.rate / nativeRate).toFixed(2)]);
-        cpuRows.push(cpuRow(`_bulk, ${kind.name}`, run));
+/** loggen with one connection and with two, beside syslog-ng into a file; then the RSS through a burst of a million. */
+async function loggenPhase({ url, server, ports }: Bench): Promise<void> {
+  if (!fs.existsSync(LOGGEN)) {
+    rows.push(['syslog over TCP from loggen', 'syslog-ng not set up', 'run bash test/fixtures/syslog-ng/setup.sh', '']);
+    return;
+  }
+  for (const connections of [1, 2]) {
+    log(`syslog TCP from loggen: ${fmt(N)} messages of 200 bytes over ${connections} connection(s), into Logmill and into syslog-ng → file`);
+    const before = await ingested(url, 'syslog_tcp');
+    const found = await count(url, 'syslog.appname:prg00000');
+    const t0 = performance.now();
+    await loggen(ports.syslog, N, connections);
+    await waitFor(async () => (await ingested(url, 'syslog_tcp')) - before >= N, 'loggen events');
+    const rate = N / ((performance.now() - t0) / 1000);
+    if ((await count(url, 'syslog.appname:prg00000')) - found !== N) throw new Error('the loggen events stored are not all found');
+    const base = await syslogNgBaseline(N, connections);
+    rows.push([`syslog over TCP into the store, loggen, ${connections} connection${connections > 1 ? 's' : ''}, msg/s`, fmt(rate), `${fmt(base)} (syslog-ng → file)`, (rate / base).toFixed(2)]);
+  }
+
+  // Memory through a burst of a million messages, and back at rest after it.
+  const BURST = 1_000_000;
+  await settle(url);
+  const restBefore = rssOf(server.pid as number);
+  let peak = restBefore;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(server.pid as number))), 100);
+  const before = await ingested(url, 'syslog_tcp');
+  log(`syslog TCP burst: ${fmt(BURST)} loggen messages over 2 connections, server RSS sampled every 100 ms`);
+  await loggen(ports.syslog, BURST, 2);
+  await waitFor(async () => (await ingested(url, 'syslog_tcp')) - before >= BURST, 'the burst');
+  clearInterval(sampler);
+  // At rest: background work done, and 15 s more for V8 to collect an idle heap (it does within about 10 s).
+  await settle(url);
+  await new Promise((r) => setTimeout(r, 15_000));
+  const restAfter = rssOf(server.pid as number);
+  rows.push([`peak server RSS during a burst of ${fmt(BURST)} syslog messages, MB`, fmt(peak / 1e6), '', '']);
+  rows.push(['server RSS at rest before → after the burst, MB', `${fmt(restBefore / 1e6)} → ${fmt(restAfter / 1e6)}`, '', '']);
+}
+
+/** Native HTTP NDJSON of the same documents, 5,000 a request, four in flight: the baseline of Beats and _bulk. */
+async function nativePhase({ url, server, docs }: Bench): Promise<{ rate: number; serverUs: number }> {
+  // Each ingest starts on a quiet server: the conversion of the run before it must not take its cores.
+  await settle(url);
+  log(`native HTTP NDJSON: ${fmt(N)} events (baseline for Beats and _bulk)`);
+  const bodies: string[] = [];
+  for (let i = 0; i < N; i += 5000) bodies.push(docs.slice(i, i + 5000).map((d) => d.replace('{', '{"kind":"native",')).join('\n'));
+  const t0 = performance.now();
+  const cpu0 = cpuSecondsOf(server.pid as number);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++];
+        const r = await fetch(`${url}/api/v1/ingest`, { method: 'POST', body });
+        if (!r.ok) throw new Error(`ingest ${r.status}`);
+        await r.arrayBuffer();
       }
-    } finally {
-      await nullEs.stop();
-    }
-    rows.push(['_bulk helper against a do-nothing server (objects | NDJSON lines), docs/s', ceilings.map(fmt).join(' | '), '', '']);
-    rows.push(['server CPU per event, native HTTP NDJSON, µs', nativeServerUs.toFixed(1), '', '']);
-    rows.push(...cpuRows);
+    }),
+  );
+  const rate = N / ((performance.now() - t0) / 1000);
+  return { rate, serverUs: ((cpuSecondsOf(server.pid as number) - cpu0) * 1e6) / N };
+}
 
+/** Beats v2 over TLS, windows of 2,000 compressed events, two in flight on each of two connections. */
+async function beatsPhase({ url, ports, docs }: Bench, nativeRate: number): Promise<void> {
+  log(`Beats v2 over TLS: ${fmt(N)} events in compressed windows of 2,000, two in flight per connection`);
+  // Encoded before the clock starts, as the native bodies are: the shipper's JSON and zlib work is not the server's,
+  // and on this machine it would take the cores the server needs.
+  const windows = beatsWindows(docs.map((d) => JSON.parse(d.replace('{', '{"kind":"beats",')) as Record<string, unknown>));
+  await settle(url);
+  const t0 = performance.now();
+  await Promise.all([0, 1].map((k) => beatsSender(ports.beats, windows.filter((_, i) => i % 2 === k))));
+  const beatsRate = N / ((performance.now() - t0) / 1000);
+  rows.push(['Beats v2 over TLS, acknowledged events/s', fmt(beatsRate), `${fmt(nativeRate)} (native HTTP NDJSON)`, (beatsRate / nativeRate).toFixed(2)]);
+}
+
+/**
+ * The official bulk helper, given objects and given NDJSON lines. It serializes and frames every document on this
+ * machine's two cores too: its own ceiling here is its rate against a server that does nothing but answer,
+ * measured with the same documents just before. Given JSON text (its documented way to index a file of NDJSON
+ * lines) it does not serialize each one, and more of the two cores are left to the server.
+ */
+async function bulkPhase({ url, server, ports, docs }: Bench, native: { rate: number; serverUs: number }): Promise<void> {
+  const client = new Client({ node: `http://127.0.0.1:${ports.es}` });
+  const nullEs = await startNullEs();
+  const ceilings: number[] = [];
+  const cpuRows: [string, string, string, string][] = [];
+  try {
+    const kinds: { name: string; make: () => (Record<string, unknown> | string)[] }[] = [
+      { name: 'objects', make: () => docs.map((d) => JSON.parse(d) as Record<string, unknown>) },
+      { name: 'NDJSON lines', make: () => docs.map((d) => d.replace('{', '{"kind":"bulk-lines",')) },
+    ];
+    for (const kind of kinds) {
+      // One kind's documents at a time: the client's full collections mark only what it needs.
+      const datasource = kind.make();
+      log(`the bulk helper against a server that only answers: ${fmt(N)} documents as ${kind.name}`);
+      ceilings.push((await timedBulk(() => nullEs.client.helpers.bulk({ datasource, ...BULK_OPTIONS, refreshOnCompletion: false }), nullEs.pid)).rate);
+      await settle(url);
+      log(`Elasticsearch _bulk with the official client's bulk helper: ${fmt(N)} documents as ${kind.name}`);
+      const run = await timedBulk(() => client.helpers.bulk({ datasource, ...BULK_OPTIONS }), server.pid as number);
+      rows.push([`_bulk (official client bulk helper, ${kind.name}), docs/s`, fmt(run.rate), `${fmt(native.rate)} (native HTTP NDJSON)`, (run.rate / native.rate).toFixed(2)]);
+      cpuRows.push(cpuRow(`_bulk, ${kind.name}`, run));
+    }
+  } finally {
+    await nullEs.stop();
+    await client.close();
+  }
+  rows.push(['_bulk helper against a do-nothing server (objects | NDJSON lines), docs/s', ceilings.map(fmt).join(' | '), '', '']);
+  rows.push(['server CPU per event, native HTTP NDJSON, µs', native.serverUs.toFixed(1), '', '']);
+  rows.push(...cpuRows);
+}
+
+/** A date_histogram + terms aggregation through the official client over everything stored, warm, median of 5. */
+async function aggregationPhase({ url, ports }: Bench): Promise<void> {
+  const client = new Client({ node: `http://127.0.0.1:${ports.es}` });
+  try {
     const aggBody = {
       size: 0,
       query: { range: { '@timestamp': { gte: 'now-2d' } } },
@@ -229,19 +287,9 @@ async function main(): Promise<void> {
     times.sort((a, b) => a - b);
     const total = await count(url, '*');
     rows.push([`date_histogram + terms over ${fmt(total)} events, ms (warm, median)`, times[2].toFixed(1), '', '']);
-    await client.close();
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await client.close();
   }
-  const header: [string, string, string, string] = ['measure', 'logmill', 'baseline', 'ratio'];
-  const all = [header, ...rows];
-  const w = [0, 1, 2, 3].map((i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (r: string[]): string => `| ${r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ')} |`;
-  console.log(`\nLogmill protocol benchmark: ${fmt(N)} events\n`);
-  console.log(line(header));
-  console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
 }
 
 /** How the bench drives the official bulk helper: create actions into one data stream, 5 MB flushes, 4 requests in flight. */
