@@ -100,7 +100,7 @@ function put(fields: Record<string, FieldValue>, name: string, value: unknown, d
   return clean !== name;
 }
 
-function toFieldValue(value: unknown): FieldValue {
+export function toFieldValue(value: unknown): FieldValue {
   if (value === null) return null;
   switch (typeof value) {
     case 'string':

@@ -5,6 +5,7 @@
  * every event written; DuckDB's NDJSON reader turns the lines into columns.
  */
 import { TAG, type FieldType, type LogEvent } from '../../core/event.js';
+import { KIND, type ScannedEvent } from '../../core/json-fields.js';
 import { FIXED_COLUMNS, type Catalog, type FieldEntry } from './catalog.js';
 import { inferType, place } from './values.js';
 
@@ -150,6 +151,21 @@ export class LineWriter {
     return true;
   }
 
+  /** Bytes that already are JSON text, ASCII, from `src[start, end)`. */
+  raw(src: Buffer, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(n);
+    if (n < 64) {
+      // Short values (hosts, numbers): a loop costs less than the native copy's call.
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = start; i < end; i++) buf[pos++] = src[i];
+      this.pos = pos;
+    } else {
+      this.pos += src.copy(this.buf, this.pos, start, end);
+    }
+  }
+
   /** Text that already is JSON (from JSON.stringify). */
   json(text: string): void {
     if (text.indexOf('\\ud') >= 0) this.lone = true;
@@ -240,6 +256,109 @@ export function encodeRow(w: LineWriter, ev: LogEvent, seq: number, catalog: Cat
     w.json(JSON.stringify(overflow));
   }
   w.endLine(start);
+}
+
+/**
+ * Writes a scanned event's line from its document's bytes, as encodeRow would
+ * write it from the event's fields: the same keys in the same order, and each
+ * value's JSON as it came (the scanner takes only strings whose bytes are what
+ * encodeRow writes for them); only fractions and lists are rebuilt. False,
+ * having written nothing, when a value would not go into its column as it is
+ * (a field without a column, a value of another type than its column's, a
+ * number in a text column): encodeRow then writes the row from the fields.
+ */
+export function encodeScannedRow(w: LineWriter, ev: ScannedEvent, seq: number, catalog: Catalog, columns: Set<string>): boolean {
+  const { batch, first, count } = ev;
+  const { kinds, starts, ends } = batch;
+  let message = -1;
+  let host = -1;
+  let source = -1;
+  let level = -1;
+  for (let i = first; i < first + count; i++) {
+    const kind = kinds[i];
+    if (kind === KIND.null) continue;
+    const name = batch.name(i);
+    if (FIXED_COLUMNS[name] !== undefined) {
+      if (kind > KIND.escaped) return false;
+      if (name === 'message') message = i;
+      else if (name === 'host') host = i;
+      else if (name === 'source') source = i;
+      else if (name === 'level') level = i;
+      else return false;
+      continue;
+    }
+    const entry = catalog.get(name);
+    if (entry === undefined || entry.column === null) return false;
+    if (kind === KIND.float) {
+      // Written as a number, as `place` writes it, when its column takes it as it is.
+      const n = batch.value(i);
+      if (typeof n !== 'number' || !(entry.type === 'float' || (entry.type === 'integer' && Number.isSafeInteger(n)))) return false;
+    } else if (!fitsAsIs(entry.type, kind)) return false;
+  }
+  const start = w.pos;
+  w.ascii('{"_seq":');
+  w.number(seq);
+  w.ascii(',"ts":');
+  w.number(Math.round(ev.ts));
+  if (ev.id !== undefined && ev.id !== null) {
+    w.ascii(',"_doc_id":');
+    w.string(ev.id);
+  }
+  if (ev.index !== undefined && ev.index !== null) {
+    w.ascii(',"_index":');
+    w.string(ev.index);
+  }
+  if (message >= 0) {
+    w.ascii(',"message":');
+    w.raw(batch.body, starts[message], ends[message]);
+  }
+  if (host >= 0) {
+    w.ascii(',"host":');
+    w.raw(batch.body, starts[host], ends[host]);
+  }
+  if (source >= 0) {
+    w.ascii(',"source":');
+    w.raw(batch.body, starts[source], ends[source]);
+  }
+  if (level >= 0) {
+    w.ascii(',"level":');
+    w.raw(batch.body, starts[level], ends[level]);
+  }
+  for (let i = first; i < first + count; i++) {
+    const kind = kinds[i];
+    if (kind === KIND.null) continue;
+    const name = batch.name(i);
+    if (FIXED_COLUMNS[name] !== undefined) continue;
+    const entry = catalog.get(name) as FieldEntry;
+    w.ascii((entry.lineKey ??= ',"' + entry.column + '":'));
+    if (kind === KIND.true) w.ascii('true');
+    else if (kind === KIND.false) w.ascii('false');
+    else if (kind === KIND.float) w.number(batch.value(i) as number);
+    // A list in a text column is its JSON text, as `place` makes it: only this value is rebuilt.
+    else if (kind === KIND.array) w.string(JSON.stringify(batch.value(i)));
+    else w.raw(batch.body, starts[i], ends[i]);
+    columns.add(entry.column as string);
+  }
+  w.endLine(start);
+  return true;
+}
+
+/** Whether a value of `kind` goes into a column of `type` as `place` puts it there without a conflict (a list into text, as its JSON). */
+function fitsAsIs(type: FieldType, kind: number): boolean {
+  switch (kind) {
+    case KIND.string:
+    case KIND.escaped:
+      return type === 'string';
+    case KIND.integer:
+      return type === 'integer' || type === 'float';
+    case KIND.true:
+    case KIND.false:
+      return type === 'boolean';
+    case KIND.array:
+      return type === 'string';
+    default:
+      return false;
+  }
 }
 
 /**

@@ -58,7 +58,8 @@ import {
   type ParquetPart,
   type PreparedAppend,
 } from './partition.js';
-import { encodeRow, type LineWriter } from './rows.js';
+import { KIND, ScannedEvent } from '../../core/json-fields.js';
+import { encodeRow, encodeScannedRow, type LineWriter } from './rows.js';
 import { inferType } from './values.js';
 import { keySql, metricArg, metricSql } from './grouping.js';
 
@@ -130,9 +131,23 @@ function countsPlan(req: GroupRequest): { every: number; offset: number; facet?:
   return facet && whole(FACET_SECONDS * 1_000_000) ? { every, offset, facet } : null;
 }
 
-/** Calls `visit` with every value of a field that is no fixed column (nulls skipped) while it returns true; false if it stopped. */
-function everyDynamicValue(events: LogEvent[], visit: (name: string, value: Scalar | Scalar[]) => boolean): boolean {
+/**
+ * Calls `visit` with every value of a field that is no fixed column (nulls skipped) while it returns true; false if it
+ * stopped. Given `visitName`, a scanned event whose fields were never rebuilt is checked by its fields' names alone.
+ */
+function everyDynamicValue(events: LogEvent[], visit: (name: string, value: Scalar | Scalar[]) => boolean, visitName?: (name: string) => boolean): boolean {
   for (const ev of events) {
+    if (visitName !== undefined && ev instanceof ScannedEvent && ev.pristine) {
+      const { batch, first, count } = ev;
+      for (let i = first; i < first + count; i++) {
+        const kind = batch.kinds[i];
+        if (kind === KIND.null) continue;
+        const name = batch.name(i);
+        if (FIXED_COLUMNS[name] !== undefined) continue;
+        if (kind === KIND.float ? !visit(name, batch.value(i) as Scalar) : !visitName(name)) return false;
+      }
+      continue;
+    }
     for (const name in ev.fields) {
       if (FIXED_COLUMNS[name] !== undefined) continue;
       const value = ev.fields[name];
@@ -527,10 +542,15 @@ export class DuckDBStore implements Store {
    * or a day's partition is not open.
    */
   private encode(events: LogEvent[], keys?: RowKeys): EncodedWrite | null {
-    const typed = everyDynamicValue(events, (name, value) => {
-      const entry = this.catalog.get(name);
-      return entry !== undefined && !widens(entry, value);
-    });
+    const typed = everyDynamicValue(
+      events,
+      (name, value) => {
+        const entry = this.catalog.get(name);
+        return entry !== undefined && !widens(entry, value);
+      },
+      // A scanned value other than a fraction never widens a field: its field need only be known.
+      (name) => this.catalog.get(name) !== undefined,
+    );
     if (!typed) return null;
     // Route to daily partitions. The day of the event before, as a range of microseconds: a batch rarely spans two days.
     const byDay = new Map<number, { p: Partition; list: LogEvent[] }>();
@@ -554,7 +574,10 @@ export class DuckDBStore implements Store {
       list.push(ev);
     }
     const dirty = new Set<FieldEntry>();
-    const encodeOne = (w: LineWriter, ev: LogEvent, seq: number, columns: Set<string>): void => encodeRow(w, ev, seq, this.catalog, columns, dirty);
+    const encodeOne = (w: LineWriter, ev: LogEvent, seq: number, columns: Set<string>): void => {
+      if (ev instanceof ScannedEvent && ev.pristine && encodeScannedRow(w, ev, seq, this.catalog, columns)) return;
+      encodeRow(w, ev, seq, this.catalog, columns, dirty);
+    };
     const parts = [...byDay.values()].map(({ p, list }) => ({ p, prepared: p.prepare(list, encodeOne) }));
     if (keys !== undefined) noteKeys(events, byDay, parts, keys);
     return { parts, dirty };
