@@ -6,6 +6,7 @@
  * action, in Elasticsearch's words, and the actions around it are read on.
  */
 import { isAscii } from 'node:buffer';
+import { FieldScanner, type FieldNames, type ScannedDocument } from '../../core/json-fields.js';
 import { isObject } from './admin.js';
 import { itemError, type EsErrorCause } from './errors.js';
 
@@ -49,6 +50,14 @@ export interface BulkOp {
   id: string | null;
   /** The document (index, create) or the update request body (update). */
   source?: Record<string, unknown>;
+  /**
+   * A document of an index or create action without an id, scanned rather
+   * than parsed (then `source` is unset): see FieldScanner. `sourceOf` parses
+   * it, should the writer need it as an object after all.
+   */
+  scanned?: ScannedDocument;
+  /** Where a scanned document is in the body. */
+  document?: Line;
   /** Set when the action failed while parsing; it is answered with this error and not applied. */
   error?: { status: number; cause: EsErrorCause };
 }
@@ -157,7 +166,7 @@ export function bad(status: number, type: string, reason: string, extra: Record<
 }
 
 /** A line of a bulk body: its bytes (without the newline and a trailing CR) and its 1-based number. */
-interface Line {
+export interface Line {
   start: number;
   end: number;
   no: number;
@@ -191,11 +200,17 @@ export class BulkReader {
    */
   private readonly whole: string | null;
 
+  /** Scans the documents of index and create actions without an id (see BulkOp.scanned); only in ASCII bodies. */
+  private readonly scanner: FieldScanner | null;
+
+  /** `names`, when given, are the field names scanned documents share (see FieldScanner); without, every document is parsed. */
   constructor(
     private readonly body: Buffer,
     private readonly defaultIndex: string | null,
+    names: FieldNames | null = null,
   ) {
     this.whole = body.length <= MAX_WHOLE_BYTES && isAscii(body) ? body.toString('latin1') : null;
+    this.scanner = names !== null && this.whole !== null ? new FieldScanner(names) : null;
   }
 
   /** The next action, or null at the end of the body. */
@@ -225,7 +240,8 @@ export class BulkReader {
     const rawIndex = typeof meta._index === 'string' ? meta._index : this.defaultIndex;
     const rawId = meta._id;
     const id = typeof rawId === 'string' ? rawId : typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : null;
-    const op: BulkOp = { action, line: lineNo, index: rawIndex, id };
+    // Every member set from the start: members added later would each grow the object.
+    const op: BulkOp = { action, line: lineNo, index: rawIndex, id, source: undefined, scanned: undefined, document: undefined, error: undefined };
     const problem = checkActionMeta(op, meta, rawId);
     if (action === 'delete') {
       if (problem) op.error = problem;
@@ -246,10 +262,25 @@ export class BulkReader {
       op.error = problem;
       return op;
     }
+    if (this.scanner !== null && op.id === null && action !== 'update') {
+      const scanned = this.scanner.scan(this.body, this.whole as string, doc.start, doc.end);
+      if (scanned !== null) {
+        op.scanned = scanned;
+        op.document = doc;
+        return op;
+      }
+    }
     const parsed = parseSource(this.text(doc), doc.no);
     if ('error' in parsed) op.error = parsed.error;
     else op.source = parsed.source;
     return op;
+  }
+
+  /** The document of a scanned action, parsed: what `source` would have been. */
+  sourceOf(op: BulkOp): ReturnType<typeof parseSource> {
+    const line = op.document;
+    if (line === undefined) throw new Error('sourceOf: the action was not scanned');
+    return parseSource(this.text(line), line.no);
   }
 
   /** An action line's parse; a line with the same bytes as the last well-formed one is not decoded again. */

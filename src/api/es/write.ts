@@ -20,6 +20,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FieldValue, LogEvent, Scalar } from '../../core/event.js';
+import { FieldNames, ScannedEvent, type ScannedDocument } from '../../core/json-fields.js';
 import { eventFromObject } from '../../core/normalize.js';
 import { parseEventTime, parseIsoMicros } from '../../core/time.js';
 import type { FilterNode } from '../../query/ast.js';
@@ -105,6 +106,24 @@ export function documentToEvent(source: Record<string, unknown>, index: string, 
   source['@timestamp'] = null;
   const event = eventFromObject(source, ts);
   if (id !== null) event.id = id;
+  event.index = index;
+  return { event };
+}
+
+/**
+ * The event of a scanned document (see BulkOp.scanned): what documentToEvent
+ * makes of the same document parsed, which it is left to whenever the
+ * timestamp does not parse, so that the error is worded in one place.
+ */
+function scannedToEvent(op: BulkOp, reader: BulkReader, index: string, arrivalMicros: number): Built {
+  const scanned = op.scanned as ScannedDocument;
+  const ts = scanned.timestamp === null ? arrivalMicros : esTimestampMicros(scanned.timestamp);
+  if (ts === null) {
+    const parsed = reader.sourceOf(op);
+    if ('error' in parsed) return { error: parsed.error as { status: number; cause: EsErrorCause } };
+    return documentToEvent(parsed.source, index, null, arrivalMicros);
+  }
+  const event = new ScannedEvent(ts, scanned.batch, scanned.first, scanned.count);
   event.index = index;
   return { event };
 }
@@ -241,6 +260,8 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 /** The writer shared by the bulk and single-document routes of one server. */
 export class EsWriter {
   private seqNo = 0;
+  /** The field names of documents scanned rather than parsed (see FieldScanner), kept from one request to the next. */
+  private readonly fieldNames = new FieldNames();
   /**
    * Bodies are read one at a time, in order of arrival. Read side by side (a
    * chunk of each in turn), the requests a client keeps in flight all finished
@@ -267,7 +288,7 @@ export class EsWriter {
    */
   async bulk(body: Buffer, defaultIndex: string | null, started: number): Promise<BulkAnswer> {
     const arrival = Date.now() * 1000;
-    const reader = new BulkReader(body, defaultIndex);
+    const reader = new BulkReader(body, defaultIndex, this.fieldNames);
     const targets = new WriteTargets(this.meta);
     const answer = new BulkAnswer();
     const writes = new ChunkedWrite(this.ctx.store);
@@ -293,7 +314,7 @@ export class EsWriter {
           refused++;
           continue;
         }
-        const built = documentToEvent(op.source as Record<string, unknown>, index, null, arrival);
+        const built = op.scanned !== undefined ? scannedToEvent(op, reader, index, arrival) : documentToEvent(op.source as Record<string, unknown>, index, null, arrival);
         if ('error' in built) {
           answer.item({ action: op.action, index, id: null, status: built.error.status, error: built.error.cause });
           refused++;

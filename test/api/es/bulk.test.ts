@@ -564,6 +564,52 @@ describe('ES _bulk', () => {
     }
   });
 
+  it('stores a document the same whether its body was scanned (ASCII) or parsed as JSON (a body with other text)', async () => {
+    // The scanner takes ASCII bodies only: one "é" anywhere sends every document of its body through JSON.parse.
+    const docs: Record<string, unknown>[] = [];
+    for (let i = 0; i < 300; i++) {
+      docs.push({
+        '@timestamp': `2026-11-21T10:${String(i % 60).padStart(2, '0')}:00.${String(i).padStart(3, '0')}Z`,
+        message: i % 3 === 0 ? `GET "/a\\b" ${i}\n` : `line ${i}`,
+        host: i % 2 === 0 ? { name: `web-${i % 4}`, ip: [`10.0.0.${i % 7}`, 'fe80::1'] } : { name: `web-${i % 4}` },
+        log: { offset: i * 100, file: { path: '/var/log/x.log' } },
+        duration: i % 5 === 0 ? 1.5 * i : i,
+        ok: i % 2 === 0,
+        gone: null,
+        nested: { deep: { deeper: { value: `v${i}` } } },
+        ...(i % 11 === 0 ? { pair: [{ a: 1 }, 'x'] } : {}),
+        n: i,
+      });
+    }
+    const send = async (index: string, extra: Record<string, unknown> | null): Promise<void> => {
+      const lines: unknown[] = [];
+      for (const d of docs) lines.push({ create: {} }, { ...d, copy: index });
+      if (extra) lines.push({ create: {} }, extra);
+      const r = await bulk(`/${index}/_bulk`, ndjson(lines));
+      assert.equal(r.status, 200);
+      assert.equal(r.body.errors, false, JSON.stringify(r.body.items.find((x: Item) => itemOf(x).body.error)));
+    };
+    // Parsed first: the scanned body then finds its fields typed, and its rows are written from their bytes.
+    await send('same-parsed', { message: 'é', '@timestamp': '2026-11-21T11:00:00Z' });
+    await send('same-scanned', null);
+    const scanned = await storedIn(s.store, 'same-scanned');
+    const parsed = (await storedIn(s.store, 'same-parsed')).filter((h) => h.message !== 'é');
+    assert.equal(scanned.length, docs.length);
+    assert.equal(parsed.length, docs.length);
+    const strip = (h: Record<string, unknown>): Record<string, unknown> => {
+      const { _id, _index, _sort, copy, ...rest } = h;
+      return rest;
+    };
+    for (let i = 0; i < docs.length; i++) {
+      assert.equal(scanned[i].copy, 'same-scanned');
+      assert.deepEqual(strip(scanned[i]), strip(parsed[i]), `document ${i}`);
+    }
+    const third = scanned.find((h) => h.n === 3) as Record<string, unknown>;
+    assert.equal(third.message, docs[3].message);
+    assert.equal(third['nested.deep.deeper.value'], 'v3');
+    assert.equal(third['log.offset'], 300);
+  });
+
   it('reads bodies one at a time: the events of concurrent bodies reach the store body by body', async () => {
     // A spy that passes every write on to the real store, noting which body each chunk came from.
     const chunks: string[] = [];
