@@ -190,10 +190,8 @@ export class LineWriter {
 /** Characters a JSON string must escape, and surrogates (a lone one must be escaped too; pairs are rare enough to take the slow path). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-/** Writes an event as one segment line (and its newline) into `w`. */
-export function encodeRow(w: LineWriter, ev: LogEvent, seq: number, catalog: Catalog, columns: Set<string>, dirty: Set<FieldEntry>): void {
-  const f = ev.fields;
-  const start = w.pos;
+/** A row's first keys: its sequence number, time, id and index. */
+function writeHead(w: LineWriter, ev: LogEvent, seq: number): void {
   w.ascii('{"_seq":');
   w.number(seq);
   w.ascii(',"ts":');
@@ -206,6 +204,13 @@ export function encodeRow(w: LineWriter, ev: LogEvent, seq: number, catalog: Cat
     w.ascii(',"_index":');
     w.string(ev.index);
   }
+}
+
+/** Writes an event as one segment line (and its newline) into `w`. */
+export function encodeRow(w: LineWriter, ev: LogEvent, seq: number, catalog: Catalog, columns: Set<string>, dirty: Set<FieldEntry>): void {
+  const f = ev.fields;
+  const start = w.pos;
+  writeHead(w, ev, seq);
   const message = f.message;
   if (typeof message === 'string') {
     w.ascii(',"message":');
@@ -297,34 +302,11 @@ export function encodeScannedRow(w: LineWriter, ev: ScannedEvent, seq: number, c
     } else if (!fitsAsIs(entry.type, kind)) return false;
   }
   const start = w.pos;
-  w.ascii('{"_seq":');
-  w.number(seq);
-  w.ascii(',"ts":');
-  w.number(Math.round(ev.ts));
-  if (ev.id !== undefined && ev.id !== null) {
-    w.ascii(',"_doc_id":');
-    w.string(ev.id);
-  }
-  if (ev.index !== undefined && ev.index !== null) {
-    w.ascii(',"_index":');
-    w.string(ev.index);
-  }
-  if (message >= 0) {
-    w.ascii(',"message":');
-    w.raw(batch.text, starts[message], ends[message]);
-  }
-  if (host >= 0) {
-    w.ascii(',"host":');
-    w.raw(batch.text, starts[host], ends[host]);
-  }
-  if (source >= 0) {
-    w.ascii(',"source":');
-    w.raw(batch.text, starts[source], ends[source]);
-  }
-  if (level >= 0) {
-    w.ascii(',"level":');
-    w.raw(batch.text, starts[level], ends[level]);
-  }
+  writeHead(w, ev, seq);
+  scannedText(w, ',"message":', batch, message);
+  scannedText(w, ',"host":', batch, host);
+  scannedText(w, ',"source":', batch, source);
+  scannedText(w, ',"level":', batch, level);
   for (let i = first; i < first + count; i++) {
     const kind = kinds[i];
     if (kind === KIND.null) continue;
@@ -342,6 +324,13 @@ export function encodeScannedRow(w: LineWriter, ev: ScannedEvent, seq: number, c
   }
   w.endLine(start);
   return true;
+}
+
+/** Field `i` of a scanned batch under `key`, if it has one (`i` ≥ 0). */
+function scannedText(w: LineWriter, key: string, batch: ScannedEvent['batch'], i: number): void {
+  if (i < 0) return;
+  w.ascii(key);
+  w.raw(batch.text, batch.starts[i], batch.ends[i]);
 }
 
 /** Whether a value of `kind` goes into a column of `type` as `place` puts it there without a conflict (a list into text, as its JSON). */
