@@ -54,6 +54,8 @@ export interface FieldName {
 /** Names kept before the table starts again: keys are written by strangers, and a flood of distinct ones must not grow memory. */
 const MAX_NAMES = 4096;
 const ROOT = -1;
+/** Slots looked at for a key before giving up on it (see find). */
+const MAX_PROBES = 64;
 /** Objects nested deeper than this are left to the JSON parser (normalize stops flattening at 32). */
 const MAX_DEPTH = 16;
 /** Documents longer than this are left to the JSON parser: a row must stay well within a store's line limit. */
@@ -70,11 +72,14 @@ export class FieldNames {
   /** Numbers scans, for the marks names keep of the scan that last saw them: shared by every scanner of these names. */
   serial = 0;
 
-  /** The name of the key `b[start, end)` under `parent`, made on first sight; null when the table is full. */
+  /** The name of the key `b[start, end)` under `parent`, made on first sight; null when the table is full or the key's slots are crowded. */
   find(parent: number, b: Uint8Array, start: number, end: number, hash: number): FieldName | null {
     const mask = this.buckets.length - 1;
     const len = end - start;
-    for (let at = (hash ^ Math.imul(parent + 2, 0x9e3779b1)) & mask; ; at = (at + 1) & mask) {
+    let at = (hash ^ Math.imul(parent + 2, 0x9e3779b1)) & mask;
+    for (let probe = 0; ; probe++, at = (at + 1) & mask) {
+      // Keys made to collide (the hash is no secret) cost a bounded search, then the JSON parser's way.
+      if (probe === MAX_PROBES) return null;
       const id = this.buckets[at];
       if (id < 0) {
         if (this.entries.length >= MAX_NAMES) return null;

@@ -220,6 +220,24 @@ describe('json-fields: scanned documents mean what parsed ones mean', () => {
     }
   });
 
+  it('leaves keys made to collide to the JSON parser after a bounded search', () => {
+    // Top-level keys whose slot in the names table is the same (the table's hash, as FieldNames.find computes it).
+    const slotOf = (key: string): number => {
+      let h = 0x811c9dc5;
+      for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+      return (h ^ Math.imul(-1 + 2, 0x9e3779b1)) & (4096 * 2 - 1);
+    };
+    const crowd: string[] = [];
+    for (let i = 0; crowd.length < 80; i++) if (slotOf(`k${i}`) === 77) crowd.push(`k${i}`);
+    const few = JSON.stringify(Object.fromEntries(crowd.slice(0, 20).map((k) => [k, 1])));
+    const many = JSON.stringify(Object.fromEntries(crowd.map((k) => [k, 1])));
+    const scanner = new FieldScanner();
+    const doc = scan(scanner, few);
+    assert.notEqual(doc, null, 'a few keys sharing a slot are found');
+    assertSameFields(fieldsOf(doc as ScannedDocument), parsedFields(few), few);
+    assert.equal(scan(scanner, many), null, 'eighty are not searched for');
+  });
+
   it('starts a new batch when one is full, and a new names table after a flood of keys', () => {
     const scanner = new FieldScanner();
     const batches = new Set<unknown>();
