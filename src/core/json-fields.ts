@@ -203,29 +203,53 @@ export class FieldBatch {
   }
 }
 
-/** A document the scanner took: its fields in a batch, and its top-level `@timestamp` text, if it had one. */
+/** A document the scanner took: its fields in a batch, and what its top-level keys say of the event. */
 export interface ScannedDocument {
   batch: FieldBatch;
   first: number;
   count: number;
-  /** The top-level `@timestamp`, a string without escapes; null when absent or null. */
-  timestamp: string | null;
+  /** Its time as sent (a string without escapes, or a number); null when absent or null. */
+  time: string | number | null;
+  /** `_id` and `_index`, under the `logmill` rules; null when absent (and always under `elasticsearch`). */
+  id: string | null;
+  index: string | null;
 }
+
+/**
+ * What a document's top-level keys mean, as the JSON path reads them:
+ * - `elasticsearch` (documentToEvent): `@timestamp` is the time; keys that
+ *   start with `_` make a document not plain (Elasticsearch refuses its
+ *   metadata fields, and the JSON path words the refusal); `timestamp` is a
+ *   field like any other.
+ * - `logmill` (normalize.ts's eventFromObject): `@timestamp` is the time, or
+ *   else `timestamp`; `_id` and `_index` are the event's id and index.
+ */
+export type ScanRules = 'elasticsearch' | 'logmill';
 
 /**
  * Scans the documents of one body into batches (so that a batch, and the
  * body it points into, live no longer than the events made from it), with
- * names shared across bodies. Top-level keys that start with `_` make a
- * document not plain (Elasticsearch refuses its metadata fields inside a
- * document, and the JSON path words that refusal); a top-level `@timestamp`
- * must be a string or null, and is not one of the fields.
+ * names shared across bodies. The time must be a string without escapes, a
+ * number or null; `_id` and `_index` strings without escapes.
  */
 export class FieldScanner {
   private batch: FieldBatch | null = null;
-  private tsStart = -1;
-  private tsEnd = -1;
+  /** The time's bytes and kind in the document being scanned (kind -1: none). */
+  private timeStart = -1;
+  private timeEnd = -1;
+  private timeKind = -1;
+  private idStart = -1;
+  private idEnd = -1;
+  private indexStart = -1;
+  private indexEnd = -1;
+  /** Where a top-level `timestamp` leaf went in the batch (-1: none), and whether one was an object or a list. */
+  private timestampAt = -1;
+  private timestampComplex = false;
 
-  constructor(readonly names: FieldNames = new FieldNames()) {}
+  constructor(
+    readonly names: FieldNames = new FieldNames(),
+    readonly rules: ScanRules = 'elasticsearch',
+  ) {}
 
   /**
    * The fields of the JSON object in `body[start, end)` (`text` is the body
@@ -233,7 +257,8 @@ export class FieldScanner {
    * not plain (see above) or not JSON: the caller then parses it.
    */
   scan(body: Buffer, text: string, start: number, end: number): ScannedDocument | null {
-    if (end - start > MAX_DOCUMENT_BYTES) return null;
+    const open = skipSpace(body, start, end);
+    if (end - start > MAX_DOCUMENT_BYTES || body[open] !== 0x7b) return null;
     if (this.names.nearlyFull(256)) {
       this.names.reset();
       this.batch = null;
@@ -241,28 +266,96 @@ export class FieldScanner {
     for (let attempt = 0; attempt < 2; attempt++) {
       let batch = this.batch;
       if (batch === null || batch.body !== body || batch.names !== this.names.entries || attempt > 0) {
-        batch = this.batch = new FieldBatch(body, text, this.names.entries);
+        // Sized to the body (a field takes a few bytes at least); a document that does not fit starts another.
+        batch = this.batch = new FieldBatch(body, text, this.names.entries, Math.min(8192, Math.max(256, body.length >> 4)));
       }
       const first = batch.count;
       const serial = ++this.names.serial;
-      this.tsStart = -1;
-      let p = skipSpace(body, start, end);
-      if (body[p] !== 0x7b) return null;
-      p = this.object(body, p + 1, end, ROOT, 0, batch, serial);
+      this.timeKind = this.idStart = this.indexStart = this.timestampAt = -1;
+      this.timestampComplex = false;
+      let p = this.object(body, open + 1, end, ROOT, 0, batch, serial);
       if (p === FULL) {
         batch.count = first;
         // A fresh batch holds more fields than a document of MAX_DOCUMENT_BYTES can have; only a full one is retried.
         if (first === 0) return null;
         continue;
       }
-      if (p < 0 || skipSpace(body, p, end) !== end) {
+      if (p < 0 || skipSpace(body, p, end) !== end || !this.takeTimestamp(batch)) {
         batch.count = first;
         return null;
       }
-      const timestamp = this.tsStart < 0 ? null : text.slice(this.tsStart + 1, this.tsEnd - 1);
-      return { batch, first, count: batch.count - first, timestamp };
+      return {
+        batch,
+        first,
+        count: batch.count - first,
+        time: this.timeKind < 0 || this.timeKind === KIND.null ? null : this.timeKind === KIND.string ? text.slice(this.timeStart + 1, this.timeEnd - 1) : Number(text.slice(this.timeStart, this.timeEnd)),
+        id: this.idStart < 0 ? null : text.slice(this.idStart + 1, this.idEnd - 1),
+        index: this.indexStart < 0 ? null : text.slice(this.indexStart + 1, this.indexEnd - 1),
+      };
     }
     return null;
+  }
+
+  /**
+   * Under the `logmill` rules, a top-level `timestamp` is the time when there
+   * is no `@timestamp`, and then not a field: it leaves the batch. False when
+   * it cannot be a time (an object, a list, a boolean, escaped text).
+   */
+  private takeTimestamp(batch: FieldBatch): boolean {
+    if (this.rules !== 'logmill' || this.timeKind >= 0) return true;
+    if (this.timestampComplex) return false;
+    const at = this.timestampAt;
+    if (at < 0) return true;
+    const kind = batch.kinds[at];
+    if (kind !== KIND.string && kind !== KIND.integer && kind !== KIND.float && kind !== KIND.null) return false;
+    this.timeKind = kind;
+    this.timeStart = batch.starts[at];
+    this.timeEnd = batch.ends[at];
+    for (let i = at + 1; i < batch.count; i++) {
+      batch.ids[i - 1] = batch.ids[i];
+      batch.kinds[i - 1] = batch.kinds[i];
+      batch.starts[i - 1] = batch.starts[i];
+      batch.ends[i - 1] = batch.ends[i];
+    }
+    batch.count--;
+    return true;
+  }
+
+  /** A top-level key the rules give a meaning of its own: its value is read here. The offset after it, or NOT_PLAIN. */
+  private special(b: Buffer, p: number, end: number, name: string): number {
+    const c = b[p];
+    const s = p;
+    if (name === '@timestamp') {
+      let kind: number;
+      if (c === 0x6e) {
+        kind = KIND.null;
+        p = literal(b, p, end, NULL_BYTES);
+      } else if (c === 0x22) {
+        kind = KIND.string;
+        p = stringEnd(b, p, end);
+        if (stringHadEscapes) return NOT_PLAIN;
+      } else {
+        p = numberEnd(b, p, end);
+        kind = numberWasInteger ? KIND.integer : KIND.float;
+      }
+      if (p < 0) return NOT_PLAIN;
+      this.timeKind = kind;
+      this.timeStart = s;
+      this.timeEnd = p;
+      return p;
+    }
+    // `_id` or `_index`, under the logmill rules: text, or the JSON path decides.
+    if (c !== 0x22) return NOT_PLAIN;
+    p = stringEnd(b, p, end);
+    if (p < 0 || stringHadEscapes) return NOT_PLAIN;
+    if (name === '_id') {
+      this.idStart = s;
+      this.idEnd = p;
+    } else {
+      this.indexStart = s;
+      this.indexEnd = p;
+    }
+    return p;
   }
 
   /** Scans an object's members from just after its `{`; the offset after its `}`, NOT_PLAIN or FULL. */
@@ -285,22 +378,16 @@ export class FieldScanner {
       p = skipSpace(b, q + 1, end);
       if (b[p] !== 0x3a) return NOT_PLAIN;
       p = skipSpace(b, p + 1, end);
-      if (parent === ROOT && b[keyStart] === 0x5f) return NOT_PLAIN;
+      if (parent === ROOT && b[keyStart] === 0x5f && this.rules === 'elasticsearch') return NOT_PLAIN;
       const key = this.names.find(parent, b, keyStart, keyEnd, hash);
       if (key === null || key.digits || key.seen === serial) return NOT_PLAIN;
       key.seen = serial;
       const c = b[p];
-      if (parent === ROOT && key.name === '@timestamp') {
-        if (c === 0x6e) {
-          p = literal(b, p, end, NULL_BYTES);
-        } else {
-          if (c !== 0x22) return NOT_PLAIN;
-          const s = p;
-          p = stringEnd(b, p, end);
-          if (p < 0 || stringHadEscapes) return NOT_PLAIN;
-          this.tsStart = s;
-          this.tsEnd = p;
-        }
+      const top = parent === ROOT;
+      // A top-level `timestamp` object or list cannot be a time (see takeTimestamp).
+      if (top && (c === 0x7b || c === 0x5b) && key.name === 'timestamp') this.timestampComplex = true;
+      if (top && (key.name === '@timestamp' || (this.rules === 'logmill' && (key.name === '_id' || key.name === '_index')))) {
+        p = this.special(b, p, end, key.name);
         if (p < 0) return NOT_PLAIN;
       } else if (c === 0x7b) {
         if (depth >= MAX_DEPTH) return NOT_PLAIN;
@@ -335,6 +422,7 @@ export class FieldScanner {
         if (key.name === 'message' && kind !== KIND.string && kind !== KIND.escaped && kind !== KIND.null) return NOT_PLAIN;
         const at = batch.count;
         if (at >= batch.capacity) return FULL;
+        if (top && key.name === 'timestamp') this.timestampAt = at;
         batch.ids[at] = key.id;
         batch.kinds[at] = kind;
         batch.starts[at] = s;

@@ -4,9 +4,11 @@
  * turning each into an event, or into a per-line error that names what was
  * wrong, never taking the good lines around it down.
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { addTag, TAG, type LogEvent } from '../core/event.js';
+import { FieldNames, FieldScanner, ScannedEvent } from '../core/json-fields.js';
 import { eventFromObject, eventFromText } from '../core/normalize.js';
+import { parseEventTime } from '../core/time.js';
 
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
@@ -115,6 +117,40 @@ export function lineEvent(buf: Buffer, start: number, end: number, arrivalMicros
     event = eventFromText(text, arrivalMicros);
   }
   if (!knownUtf8 && !isUtf8(buf.subarray(start, end))) addTag(event, '_invalidutf8');
+  return event;
+}
+
+/** The names of the keys of JSON lines scanned by this process's inputs (see FieldScanner), kept across bodies and connections. */
+const scannedNames = new FieldNames();
+
+/** A buffer of lines that is all ASCII, with its text and a scanner for its JSON objects. */
+export interface AsciiLines {
+  buf: Buffer;
+  text: string;
+  scanner: FieldScanner;
+}
+
+/** `buf` ready for scannedLineEvent if it is all ASCII (what nearly every shipper sends); null otherwise. */
+export function asciiLines(buf: Buffer): AsciiLines | null {
+  if (!isAscii(buf)) return null;
+  return { buf, text: buf.toString('latin1'), scanner: new FieldScanner(scannedNames, 'logmill') };
+}
+
+/**
+ * The event of the line `buf[start, end)` of an ASCII buffer when it is a JSON
+ * object whose meaning is plain from its bytes (see FieldScanner): the event
+ * eventFromObject would make of it, without parsing it into objects. Null for
+ * anything else (text, JSON that is not plain, a time that does not parse):
+ * the JSON path then decides, and words what is wrong.
+ */
+export function scannedLineEvent(lines: AsciiLines, start: number, end: number, arrivalMicros: number): LogEvent | null {
+  const doc = lines.scanner.scan(lines.buf, lines.text, start, end);
+  if (doc === null) return null;
+  const ts = doc.time === null ? arrivalMicros : parseEventTime(doc.time);
+  if (ts === null) return null;
+  const event = new ScannedEvent(ts, doc.batch, doc.first, doc.count);
+  if (doc.id !== null) event.id = doc.id;
+  if (doc.index !== null) event.index = doc.index;
   return event;
 }
 

@@ -11,6 +11,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { FieldType, FieldValue, LogEvent } from '../../src/core/event.js';
 import { FieldNames, FieldScanner, ScannedEvent, type ScannedDocument } from '../../src/core/json-fields.js';
 import { eventFromObject } from '../../src/core/normalize.js';
+import { parseEventTime } from '../../src/core/time.js';
 import { Catalog, type FieldEntry } from '../../src/store/duckdb/catalog.js';
 import { LineWriter, encodeRow, encodeScannedRow } from '../../src/store/duckdb/rows.js';
 import { prng } from '../helpers/prng.js';
@@ -39,6 +40,7 @@ function assertSameFields(actual: Record<string, unknown>, expected: Record<stri
 
 // ------------------------------------------------------------ random documents
 
+const TIMES: unknown[] = ['2026-11-21T10:00:00.123Z', null, 1763720000123, 1.7637e9, 'yesterday', '2026-11-21 10:00', true];
 const KEYS = ['message', 'host', 'source', 'level', 'a', 'b', 'log', 'file', 'path', 'offset', 'x.y', '', '@timestamp', 'timestamp', 'tags', '1', '07', '_x', '_id', 'A', 'user agent', 'k\\"q', 'k\tq', 'é'];
 const STRINGS = ['', 'plain text', 'say "hi"', 'back\\slash', 'tab\there', 'line\nbreak', 'cr\r', 'bell\u0007', 'slash/', 'ünï', '2026-11-21T10:00:00.123Z', '42', 'true', 'x'.repeat(300)];
 
@@ -91,7 +93,7 @@ describe('json-fields: scanned documents mean what parsed ones mean', () => {
     let taken = 0;
     for (let i = 0; i < 20_000; i++) {
       const obj = randomObject(rand, 0);
-      if (rand() < 0.5) obj['@timestamp'] = rand() < 0.9 ? '2026-11-21T10:00:00.123Z' : null;
+      if (rand() < 0.5) obj['@timestamp'] = TIMES[Math.floor(rand() * TIMES.length)];
       const text = respell(JSON.stringify(obj), rand);
       if (/[^\x00-\x7f]/.test(text)) continue; // the scanner is given ASCII bodies only
       const doc = scan(scanner, text);
@@ -99,10 +101,41 @@ describe('json-fields: scanned documents mean what parsed ones mean', () => {
       taken++;
       assertSameFields(fieldsOf(doc), parsedFields(text), text);
       const ts = (JSON.parse(text) as Record<string, unknown>)['@timestamp'];
-      assert.equal(doc.timestamp, typeof ts === 'string' ? ts : null, `the timestamp of ${text}`);
+      assert.equal(doc.time, ts ?? null, `the timestamp of ${text}`);
     }
     // The fuzz must reach the scanner's way often, or it proves little.
     assert.ok(taken > 5000, `only ${taken} documents were plain`);
+  });
+
+  it('under the logmill rules, gives the event eventFromObject gives: time, id, index and fields', () => {
+    const rand = prng(19);
+    const scanner = new FieldScanner(new FieldNames(), 'logmill');
+    let taken = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const obj = randomObject(rand, 0);
+      const roll = rand();
+      if (roll < 0.3) obj['@timestamp'] = TIMES[Math.floor(rand() * TIMES.length)];
+      else if (roll < 0.6) obj.timestamp = rand() < 0.2 ? { at: 'x' } : TIMES[Math.floor(rand() * TIMES.length)];
+      if (rand() < 0.3) obj._id = rand() < 0.8 ? `id-${i}` : i;
+      if (rand() < 0.3) obj._index = rand() < 0.8 ? 'logs-x' : { a: 1 };
+      const text = respell(JSON.stringify(obj), rand);
+      if (/[^\x00-\x7f]/.test(text)) continue;
+      const doc = scan(scanner, text);
+      if (doc === null) continue;
+      const parsed = eventFromObject(JSON.parse(text) as Record<string, unknown>, 5);
+      const ts = doc.time === null ? 5 : parseEventTime(doc.time);
+      if (ts === null) {
+        // The caller leaves such a document to the JSON path, which keeps the bad time as a field and tags it.
+        assert.ok(parsed.fields.tags, text);
+        continue;
+      }
+      taken++;
+      assert.equal(ts, parsed.ts, `time of ${text}`);
+      assert.equal(doc.id ?? undefined, parsed.id, `id of ${text}`);
+      assert.equal(doc.index ?? undefined, parsed.index, `index of ${text}`);
+      assertSameFields(fieldsOf(doc), parsed.fields, text);
+    }
+    assert.ok(taken > 3000, `only ${taken} documents were plain`);
   });
 
   it('writes the segment line encodeRow writes, byte for byte, whatever the fields\' types and columns', async () => {
@@ -186,7 +219,7 @@ describe('json-fields: scanned documents mean what parsed ones mean', () => {
       '{"tags":"x"}', // normalize makes it a list
       '{"message":5}', // normalize makes it text
       '{"message":["a"]}',
-      '{"@timestamp":5}',
+      '{"@timestamp":true}',
       '{"@timestamp":{"a":1}}',
       '{"@timestamp":"2026\\u002d01"}',
       '{"a\\"b":1}', // escaped keys
@@ -209,6 +242,7 @@ describe('json-fields: scanned documents mean what parsed ones mean', () => {
     const plain = [
       '{}',
       '{"@timestamp":null,"a":null}',
+      '{"@timestamp":1763720000123,"a":1}',
       ' { "message" : "say \\"hi\\"\\n" , "host" : { "name" : "web-1" , "ip" : [ "10.0.0.1" , "\\u00e9" ] } } ',
       '{"log":{"offset":0,"file":{"path":"/var/log/x"}},"n":-12,"f":1.50,"e":1e400,"z":-0,"big":123456789012345678}',
       '{"":{"host":"x"},"b":true,"c":false,"d":[],"e":[{"x":[1,{"y":null}]}],"timestamp":"t"}',

@@ -117,7 +117,7 @@ export function documentToEvent(source: Record<string, unknown>, index: string, 
  */
 function scannedToEvent(op: BulkOp, reader: BulkReader, index: string, arrivalMicros: number): Built {
   const scanned = op.scanned as ScannedDocument;
-  const ts = scanned.timestamp === null ? arrivalMicros : esTimestampMicros(scanned.timestamp);
+  const ts = scanned.time === null ? arrivalMicros : esTimestampMicros(scanned.time);
   if (ts === null) {
     const parsed = reader.sourceOf(op);
     if ('error' in parsed) return { error: parsed.error as { status: number; cause: EsErrorCause } };

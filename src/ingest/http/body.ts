@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import zlib from 'node:zlib';
 import type { LogEvent } from '../../core/event.js';
 import { eventFromObject } from '../../core/normalize.js';
-import { decodeLine, forEachLine } from '../lines.js';
+import { asciiLines, decodeLine, forEachLine, scannedLineEvent } from '../lines.js';
 
 export interface DecodedBody {
   events: LogEvent[];
@@ -20,8 +20,14 @@ export function decodeIngestBody(body: Buffer, opts: { maxLineBytes: number; arr
   let i = 0;
   while (i < body.length && (body[i] === 32 || body[i] === 9 || body[i] === 10 || body[i] === 13)) i++;
   if (body[i] === 0x5b /* [ */) return decodeArray(body, opts, out);
-  const lineOpts = { ...opts, mode: 'ndjson' as const, knownUtf8: isUtf8(body) };
+  const ascii = asciiLines(body);
+  const lineOpts = { ...opts, mode: 'ndjson' as const, knownUtf8: ascii !== null || isUtf8(body) };
   forEachLine(body, (start, end, line) => {
+    const scanned = ascii !== null && end - start <= opts.maxLineBytes ? scannedLineEvent(ascii, start, end, opts.arrivalMicros) : null;
+    if (scanned !== null) {
+      out.events.push(scanned);
+      return;
+    }
     const r = decodeLine(body, start, end, lineOpts);
     if (!r.ok) out.rejected.push({ line, error: r.error });
     else {

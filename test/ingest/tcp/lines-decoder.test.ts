@@ -118,6 +118,11 @@ function reference(chunks: Buffer[], max: number, arrival: number): LogEvent[] {
   return events;
 }
 
+/** What an event says: its time, id, index and fields (names, values, order). */
+function meaning(e: LogEvent): unknown {
+  return { ts: e.ts, id: e.id, index: e.index, fields: Object.entries(e.fields) };
+}
+
 describe('LinesDecoder', () => {
   for (const max of [1024 * 1024, 64, 17, 5]) {
     it(`gives what the reference splitter and decodeLine give (max line ${max} bytes)`, () => {
@@ -133,7 +138,8 @@ describe('LinesDecoder', () => {
         }
         decoder.end(5_000_000);
         got.push(...decoder.take());
-        assert.deepEqual(got, reference(chunks, max, 5_000_000), `round ${round}: ${JSON.stringify(stream.toString('latin1'))}`);
+        // Compared by meaning: JSON lines of ASCII chunks are scanned (ScannedEvent), the reference parses every line.
+        assert.deepEqual(got.map(meaning), reference(chunks, max, 5_000_000).map(meaning), `round ${round}: ${JSON.stringify(stream.toString('latin1'))}`);
       }
     });
   }
