@@ -151,8 +151,8 @@ export class FieldBatch {
 
   constructor(
     readonly body: Buffer,
-    /** The body as text, for rebuilding values. */
-    readonly text: string,
+    /** The body as latin1 text when the caller has it (its slices are views, cheaper than decoding); null otherwise. */
+    readonly text: string | null,
     /** The names table's entries when the batch began (see FieldNames.entries). */
     readonly names: FieldName[],
     readonly capacity = 8192,
@@ -161,6 +161,11 @@ export class FieldBatch {
     this.kinds = new Uint8Array(capacity);
     this.starts = new Int32Array(capacity);
     this.ends = new Int32Array(capacity);
+  }
+
+  /** The body's bytes `[start, end)` as text (ASCII: latin1 is UTF-8). */
+  slice(start: number, end: number): string {
+    return this.text !== null ? this.text.slice(start, end) : this.body.toString('latin1', start, end);
   }
 
   /** The name of field `i`. */
@@ -174,18 +179,18 @@ export class FieldBatch {
     const e = this.ends[i];
     switch (this.kinds[i]) {
       case KIND.string:
-        return this.text.slice(s + 1, e - 1);
+        return this.slice(s + 1, e - 1);
       case KIND.escaped:
-        return JSON.parse(this.text.slice(s, e)) as string;
+        return JSON.parse(this.slice(s, e)) as string;
       case KIND.integer:
-        return Number(this.text.slice(s, e));
+        return Number(this.slice(s, e));
       case KIND.float: {
         // As normalize.ts keeps it: JSON's 1e400 parses to Infinity, which becomes text.
-        const n = Number(this.text.slice(s, e));
+        const n = Number(this.slice(s, e));
         return Number.isFinite(n) ? n : String(n);
       }
       case KIND.array:
-        return toFieldValue(JSON.parse(this.text.slice(s, e)));
+        return toFieldValue(JSON.parse(this.slice(s, e)));
       case KIND.true:
         return true;
       case KIND.false:
@@ -252,11 +257,11 @@ export class FieldScanner {
   ) {}
 
   /**
-   * The fields of the JSON object in `body[start, end)` (`text` is the body
-   * as latin1 text, its characters its bytes), or null when the document is
+   * The fields of the JSON object in `body[start, end)` (`text`, if given, is
+   * the body as latin1 text, its characters its bytes), or null when the document is
    * not plain (see above) or not JSON: the caller then parses it.
    */
-  scan(body: Buffer, text: string, start: number, end: number): ScannedDocument | null {
+  scan(body: Buffer, text: string | null, start: number, end: number): ScannedDocument | null {
     const open = skipSpace(body, start, end);
     if (end - start > MAX_DOCUMENT_BYTES || body[open] !== 0x7b) return null;
     if (this.names.nearlyFull(256)) {
@@ -266,8 +271,8 @@ export class FieldScanner {
     for (let attempt = 0; attempt < 2; attempt++) {
       let batch = this.batch;
       if (batch === null || batch.body !== body || batch.names !== this.names.entries || attempt > 0) {
-        // Sized to the body (a field takes a few bytes at least); a document that does not fit starts another.
-        batch = this.batch = new FieldBatch(body, text, this.names.entries, Math.min(8192, Math.max(256, body.length >> 4)));
+        // Sized to the body (a field of a log line takes some 60 bytes); a document that does not fit starts another.
+        batch = this.batch = new FieldBatch(body, text, this.names.entries, Math.min(8192, Math.max(256, body.length >> 6)));
       }
       const first = batch.count;
       const serial = ++this.names.serial;
@@ -288,9 +293,9 @@ export class FieldScanner {
         batch,
         first,
         count: batch.count - first,
-        time: this.timeKind < 0 || this.timeKind === KIND.null ? null : this.timeKind === KIND.string ? text.slice(this.timeStart + 1, this.timeEnd - 1) : Number(text.slice(this.timeStart, this.timeEnd)),
-        id: this.idStart < 0 ? null : text.slice(this.idStart + 1, this.idEnd - 1),
-        index: this.indexStart < 0 ? null : text.slice(this.indexStart + 1, this.indexEnd - 1),
+        time: this.timeKind < 0 || this.timeKind === KIND.null ? null : this.timeKind === KIND.string ? batch.slice(this.timeStart + 1, this.timeEnd - 1) : Number(batch.slice(this.timeStart, this.timeEnd)),
+        id: this.idStart < 0 ? null : batch.slice(this.idStart + 1, this.idEnd - 1),
+        index: this.indexStart < 0 ? null : batch.slice(this.indexStart + 1, this.indexEnd - 1),
       };
     }
     return null;

@@ -123,17 +123,22 @@ export function lineEvent(buf: Buffer, start: number, end: number, arrivalMicros
 /** The names of the keys of JSON lines scanned by this process's inputs (see FieldScanner), kept across bodies and connections. */
 const scannedNames = new FieldNames();
 
-/** A buffer of lines that is all ASCII, with its text and a scanner for its JSON objects. */
+/** A buffer of lines that is all ASCII, with a scanner for its JSON objects. */
 export interface AsciiLines {
   buf: Buffer;
-  text: string;
   scanner: FieldScanner;
 }
 
-/** `buf` ready for scannedLineEvent if it is all ASCII (what nearly every shipper sends); null otherwise. */
+/**
+ * `buf` ready for scannedLineEvent if it is all ASCII (what nearly every
+ * shipper sends); null otherwise. The events keep `buf` until they are
+ * written, so it suits buffers that live that long anyway (a request's body),
+ * not a stream's chunks (see docs/ingest.md). No text of the whole buffer is
+ * made: values are copied from its bytes.
+ */
 export function asciiLines(buf: Buffer): AsciiLines | null {
   if (!isAscii(buf)) return null;
-  return { buf, text: buf.toString('latin1'), scanner: new FieldScanner(scannedNames, 'logmill') };
+  return { buf, scanner: new FieldScanner(scannedNames, 'logmill') };
 }
 
 /**
@@ -144,7 +149,7 @@ export function asciiLines(buf: Buffer): AsciiLines | null {
  * the JSON path then decides, and words what is wrong.
  */
 export function scannedLineEvent(lines: AsciiLines, start: number, end: number, arrivalMicros: number): LogEvent | null {
-  const doc = lines.scanner.scan(lines.buf, lines.text, start, end);
+  const doc = lines.scanner.scan(lines.buf, null, start, end);
   if (doc === null) return null;
   const ts = doc.time === null ? arrivalMicros : parseEventTime(doc.time);
   if (ts === null) return null;

@@ -23,9 +23,10 @@ function parsedFields(text: string): Record<string, FieldValue> {
   return eventFromObject(obj, 0).fields;
 }
 
-function scan(scanner: FieldScanner, text: string): ScannedDocument | null {
+/** Scans `text` as a body of its own; `withText`: given the body's text too (as _bulk gives it; the line inputs do not). */
+function scan(scanner: FieldScanner, text: string, withText = true): ScannedDocument | null {
   const body = Buffer.from(text, 'latin1');
-  return scanner.scan(body, body.toString('latin1'), 0, body.length);
+  return scanner.scan(body, withText ? body.toString('latin1') : null, 0, body.length);
 }
 
 function fieldsOf(doc: ScannedDocument): Record<string, unknown> {
@@ -152,7 +153,7 @@ describe('json-fields: scanned documents mean what parsed ones mean', () => {
       for (let i = 0; i < 400; i++) {
         const text = respell(JSON.stringify(randomObject(rand, 0)), rand);
         if (/[^\x00-\x7f]/.test(text)) continue;
-        const doc = scan(scanner, text);
+        const doc = scan(scanner, text, i % 2 === 0);
         if (doc === null) continue;
         for (const name of Object.keys(fieldsOf(doc))) if (!fresh.has(name)) fresh.set(name, types[Math.floor(rand() * types.length)]);
         await catalog.addAll(fresh);

@@ -11,7 +11,7 @@ import net from 'node:net';
 import { isUtf8 } from 'node:buffer';
 import { addTag, TAG, type LogEvent } from '../../core/event.js';
 import { splitHostPort } from '../../core/config.js';
-import { asciiLines, decodeLine, lineEvent, scannedLineEvent, type AsciiLines } from '../lines.js';
+import { decodeLine, lineEvent } from '../lines.js';
 import type { Input, InputContext } from '../input.js';
 import { PacedWriter } from '../paced-writer.js';
 import { LineSplitter, type OnLine } from './line-splitter.js';
@@ -34,14 +34,7 @@ export class LinesDecoder {
    * `buf === chunk` all begin after any line carried over from earlier chunks, so only the end needs checking.
    */
   private utf8To = -1;
-  /** The current chunk, when it is all ASCII: its JSON lines are scanned rather than parsed (see scannedLineEvent). */
-  private ascii: AsciiLines | null = null;
   private readonly onLine: OnLine = (buf, start, end, truncated) => {
-    const scanned = this.ascii !== null && buf === this.chunk && !truncated ? scannedLineEvent(this.ascii, start, end, this.arrivalMicros) : null;
-    if (scanned !== null) {
-      this.events.push(scanned);
-      return;
-    }
     const event = lineEvent(buf, start, end, this.arrivalMicros, buf === this.chunk && !truncated && end <= this.utf8To);
     if (truncated) addTag(event, TAG.truncated);
     this.events.push(event);
@@ -61,12 +54,10 @@ export class LinesDecoder {
       from = nl < 0 ? -1 : nl + 1;
     }
     const to = from < 0 ? -1 : chunk.lastIndexOf(10);
-    this.ascii = asciiLines(chunk);
-    this.utf8To = this.ascii !== null ? chunk.length : to >= from && isUtf8(chunk.subarray(from, to)) ? to : -1;
+    this.utf8To = to >= from && isUtf8(chunk.subarray(from, to)) ? to : -1;
     this.chunk = chunk;
     this.splitter.push(chunk, this.onLine);
     this.chunk = null;
-    this.ascii = null;
   }
 
   /** At end of stream: a final line without a newline still counts. */
