@@ -49,7 +49,19 @@ export interface FieldName {
   seen: number;
   /** Shared by every key with the same flattened name: the scan that last stored a value under it. */
   readonly slot: { stored: number };
+  /** What the top-level reading rules may make of this key, when it is a top-level one (see ROLE). */
+  readonly role: number;
+  /**
+   * The key that came after this one the last time, and the first key of this
+   * key's object: documents of a stream repeat their keys in the same order,
+   * so a key is usually found by comparing its bytes with the one expected.
+   */
+  next: FieldName | null;
+  firstChild: FieldName | null;
 }
+
+/** Roles of top-level keys (FieldName.role). */
+const ROLE = { none: 0, atTimestamp: 1, timestamp: 2, id: 3, index: 4 } as const;
 
 /** Names kept before the table starts again: keys are written by strangers, and a flood of distinct ones must not grow memory. */
 const MAX_NAMES = 4096;
@@ -71,6 +83,8 @@ export class FieldNames {
   private slots = new Map<string, { stored: number }>();
   /** Numbers scans, for the marks names keep of the scan that last saw them: shared by every scanner of these names. */
   serial = 0;
+  /** The first key of the last document (see FieldName.next). */
+  rootFirst: FieldName | null = null;
 
   /** The name of the key `b[start, end)` under `parent`, made on first sight; null when the table is full or the key's slots are crowded. */
   find(parent: number, b: Uint8Array, start: number, end: number, hash: number): FieldName | null {
@@ -111,6 +125,7 @@ export class FieldNames {
     this.entries = [];
     this.buckets = new Int32Array(MAX_NAMES * 2).fill(-1);
     this.slots = new Map();
+    this.rootFirst = null;
   }
 
   private make(parent: number, bytes: Uint8Array): FieldName {
@@ -131,6 +146,9 @@ export class FieldNames {
       digits,
       seen: -1,
       slot,
+      role: parent !== ROOT ? ROLE.none : key === '@timestamp' ? ROLE.atTimestamp : key === 'timestamp' ? ROLE.timestamp : key === '_id' ? ROLE.id : key === '_index' ? ROLE.index : ROLE.none,
+      next: null,
+      firstChild: null,
     };
     this.entries.push(entry);
     return entry;
@@ -326,11 +344,11 @@ export class FieldScanner {
     return true;
   }
 
-  /** A top-level key the rules give a meaning of its own: its value is read here. The offset after it, or NOT_PLAIN. */
-  private special(b: Buffer, p: number, end: number, name: string): number {
+  /** A top-level key the rules give a meaning of its own (its ROLE): its value is read here. The offset after it, or NOT_PLAIN. */
+  private special(b: Buffer, p: number, end: number, role: number): number {
     const c = b[p];
     const s = p;
-    if (name === '@timestamp') {
+    if (role === ROLE.atTimestamp) {
       let kind: number;
       if (c === 0x6e) {
         kind = KIND.null;
@@ -353,7 +371,7 @@ export class FieldScanner {
     if (c !== 0x22) return NOT_PLAIN;
     p = stringEnd(b, p, end);
     if (p < 0 || stringHadEscapes) return NOT_PLAIN;
-    if (name === '_id') {
+    if (role === ROLE.id) {
       this.idStart = s;
       this.idEnd = p;
     } else {
@@ -367,32 +385,61 @@ export class FieldScanner {
   private object(b: Buffer, p: number, end: number, parent: number, depth: number, batch: FieldBatch, serial: number): number {
     p = skipSpace(b, p, end);
     if (b[p] === 0x7d) return p + 1;
+    const names = this.names;
+    const top = parent === ROOT;
+    const up = top ? null : names.entries[parent];
+    let expected = top ? names.rootFirst : (up as FieldName).firstChild;
+    let previous: FieldName | null = null;
     for (;;) {
       if (b[p] !== 0x22) return NOT_PLAIN;
       const keyStart = p + 1;
-      let hash = 0x811c9dc5;
-      let q = keyStart;
-      for (; q < end; q++) {
-        const c = b[q];
-        if (c === 0x22) break;
-        if (c === 0x5c || c < 0x20 || c >= 0x80) return NOT_PLAIN;
-        hash = Math.imul(hash ^ c, 0x01000193);
+      let key: FieldName | null = null;
+      let keyEnd = -1;
+      if (expected !== null) {
+        // The key that came here last time: its bytes (known to be plain) and then the closing quote.
+        const kb = expected.bytes;
+        const n = kb.length;
+        if (keyStart + n < end && b[keyStart + n] === 0x22) {
+          let i = 0;
+          while (i < n && b[keyStart + i] === kb[i]) i++;
+          if (i === n) {
+            key = expected;
+            keyEnd = keyStart + n;
+          }
+        }
       }
-      if (q >= end || q - keyStart > MAX_KEY_BYTES) return NOT_PLAIN;
-      const keyEnd = q;
-      p = skipSpace(b, q + 1, end);
+      if (key === null) {
+        let hash = 0x811c9dc5;
+        let q = keyStart;
+        for (; q < end; q++) {
+          const c = b[q];
+          if (c === 0x22) break;
+          if (c === 0x5c || c < 0x20 || c >= 0x80) return NOT_PLAIN;
+          hash = Math.imul(hash ^ c, 0x01000193);
+        }
+        if (q >= end || q - keyStart > MAX_KEY_BYTES) return NOT_PLAIN;
+        keyEnd = q;
+        key = names.find(parent, b, keyStart, keyEnd, hash);
+        if (key === null) return NOT_PLAIN;
+      }
+      p = skipSpace(b, keyEnd + 1, end);
       if (b[p] !== 0x3a) return NOT_PLAIN;
       p = skipSpace(b, p + 1, end);
-      if (parent === ROOT && b[keyStart] === 0x5f && this.rules === 'elasticsearch') return NOT_PLAIN;
-      const key = this.names.find(parent, b, keyStart, keyEnd, hash);
-      if (key === null || key.digits || key.seen === serial) return NOT_PLAIN;
+      if (top && b[keyStart] === 0x5f && this.rules === 'elasticsearch') return NOT_PLAIN;
+      if (key.digits || key.seen === serial) return NOT_PLAIN;
       key.seen = serial;
+      if (previous === null) {
+        if (top) names.rootFirst = key;
+        else (up as FieldName).firstChild = key;
+      } else previous.next = key;
+      previous = key;
+      expected = key.next;
       const c = b[p];
-      const top = parent === ROOT;
+      const role = key.role;
       // A top-level `timestamp` object or list cannot be a time (see takeTimestamp).
-      if (top && (c === 0x7b || c === 0x5b) && key.name === 'timestamp') this.timestampComplex = true;
-      if (top && (key.name === '@timestamp' || (this.rules === 'logmill' && (key.name === '_id' || key.name === '_index')))) {
-        p = this.special(b, p, end, key.name);
+      if (role === ROLE.timestamp && (c === 0x7b || c === 0x5b)) this.timestampComplex = true;
+      if (role === ROLE.atTimestamp || (this.rules === 'logmill' && (role === ROLE.id || role === ROLE.index))) {
+        p = this.special(b, p, end, role);
         if (p < 0) return NOT_PLAIN;
       } else if (c === 0x7b) {
         if (depth >= MAX_DEPTH) return NOT_PLAIN;
@@ -424,10 +471,10 @@ export class FieldScanner {
         }
         if (p < 0) return NOT_PLAIN;
         // normalize.ts turns a `message` that is not text into text: only the JSON path does that.
-        if (key.name === 'message' && kind !== KIND.string && kind !== KIND.escaped && kind !== KIND.null) return NOT_PLAIN;
+        if (kind !== KIND.string && kind !== KIND.escaped && kind !== KIND.null && key.name === 'message') return NOT_PLAIN;
         const at = batch.count;
         if (at >= batch.capacity) return FULL;
-        if (top && key.name === 'timestamp') this.timestampAt = at;
+        if (role === ROLE.timestamp) this.timestampAt = at;
         batch.ids[at] = key.id;
         batch.kinds[at] = kind;
         batch.starts[at] = s;
