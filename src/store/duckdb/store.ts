@@ -16,6 +16,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { addTag, TAG, type FieldType, type LogEvent, type Scalar } from '../../core/event.js';
+import { KIND, ScannedEvent } from '../../core/json-fields.js';
 import { INVALID_TIMESTAMP_FIELD } from '../../core/normalize.js';
 import { microsToIso } from '../../core/time.js';
 import type { FilterNode } from '../../query/ast.js';
@@ -58,7 +59,6 @@ import {
   type ParquetPart,
   type PreparedAppend,
 } from './partition.js';
-import { KIND, ScannedEvent } from '../../core/json-fields.js';
 import { encodeRow, encodeScannedRow, type LineWriter } from './rows.js';
 import { inferType } from './values.js';
 import { keySql, metricArg, metricSql } from './grouping.js';
