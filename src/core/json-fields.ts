@@ -492,7 +492,11 @@ export class FieldScanner {
   }
 }
 
-/** An event of a scanned document: its fields are rebuilt only if something asks for them. */
+/**
+ * An event of a scanned document: its fields are rebuilt only if something
+ * asks for them. `fields` is an accessor, not an own property: code that
+ * copies an event (a spread, JSON.stringify) must name it.
+ */
 export class ScannedEvent implements LogEvent {
   id?: string;
   index?: string;
