@@ -4,8 +4,9 @@
  * per field. A store can then copy each value's bytes into its own rows, and
  * nothing is parsed twice or allocated per field.
  *
- * Only documents whose meaning is plain from their bytes are taken: ASCII,
- * keys without escapes, no key twice, no key of digits only (JavaScript
+ * The body must be valid UTF-8 (the caller checks it once, natively). Only
+ * documents whose meaning is plain from their bytes are taken: keys without
+ * escapes, no key twice, no key of digits only (JavaScript
  * orders those first), no name that normalize would repair, a `message` that
  * is text and no `tags`. Objects are flattened to dotted names, as normalize.ts
  * flattens them; strings, numbers, booleans, nulls and arrays are kept as
@@ -129,7 +130,7 @@ export class FieldNames {
   }
 
   private make(parent: number, bytes: Uint8Array): FieldName {
-    const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+    const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
     const up = parent === ROOT ? null : this.entries[parent];
     // As normalize.ts's put: a key under an object named '' keeps its own name.
     const name = up === null || up.name === '' ? key : `${up.name}.${key}`;
@@ -169,7 +170,7 @@ export class FieldBatch {
 
   constructor(
     readonly body: Buffer,
-    /** The body as latin1 text when the caller has it (its slices are views, cheaper than decoding); null otherwise. */
+    /** The body as latin1 text when it is ASCII and the caller has it (its slices are views, cheaper than decoding); null otherwise. */
     readonly text: string | null,
     /** The names table's entries when the batch began (see FieldNames.entries). */
     readonly names: FieldName[],
@@ -181,9 +182,9 @@ export class FieldBatch {
     this.ends = new Int32Array(capacity);
   }
 
-  /** The body's bytes `[start, end)` as text (ASCII: latin1 is UTF-8). */
+  /** The body's bytes `[start, end)` as text. */
   slice(start: number, end: number): string {
-    return this.text !== null ? this.text.slice(start, end) : this.body.toString('latin1', start, end);
+    return this.text !== null ? this.text.slice(start, end) : this.body.toString('utf8', start, end);
   }
 
   /** The name of field `i`. */
@@ -275,8 +276,9 @@ export class FieldScanner {
   ) {}
 
   /**
-   * The fields of the JSON object in `body[start, end)` (`text`, if given, is
-   * the body as latin1 text, its characters its bytes), or null when the document is
+   * The fields of the JSON object in `body[start, end)` of a body of valid
+   * UTF-8 (`text`, if given, is the body as latin1 text: an ASCII body's
+   * characters are its bytes), or null when the document is
    * not plain (see above) or not JSON: the caller then parses it.
    */
   scan(body: Buffer, text: string | null, start: number, end: number): ScannedDocument | null {
@@ -414,7 +416,7 @@ export class FieldScanner {
         for (; q < end; q++) {
           const c = b[q];
           if (c === 0x22) break;
-          if (c === 0x5c || c < 0x20 || c >= 0x80) return NOT_PLAIN;
+          if (c === 0x5c || c < 0x20) return NOT_PLAIN;
           hash = Math.imul(hash ^ c, 0x01000193);
         }
         if (q >= end || q - keyStart > MAX_KEY_BYTES) return NOT_PLAIN;
@@ -537,7 +539,8 @@ const NULL_BYTES = [0x6e, 0x75, 0x6c, 0x6c];
  * stringHadEscapes tells whether it had escapes. Escapes are
  * taken only as JSON.stringify writes them (`\"`, `\\`, `\b`, `\f`, `\n`,
  * `\r`, `\t`), so the bytes are what a writer escaping the decoded text would
- * write; `\u`, `\/`, control characters and non-ASCII bytes are not plain.
+ * write; `\u`, `\/` and control characters are not plain. Other bytes of a
+ * valid UTF-8 body are what a writer would write for their characters.
  */
 function stringEnd(b: Buffer, p: number, end: number): number {
   let escaped = false;
@@ -558,9 +561,9 @@ function stringEnd(b: Buffer, p: number, end: number): number {
   return NOT_PLAIN;
 }
 
-/** Bytes a plain string's scan must stop at: its end, an escape, control characters and non-ASCII bytes. */
+/** Bytes a plain string's scan must stop at: its end, an escape, control characters. */
 const SPECIAL_IN_STRING = new Uint8Array(256);
-for (let c = 0; c < 256; c++) SPECIAL_IN_STRING[c] = c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c ? 1 : 0;
+for (let c = 0; c < 256; c++) SPECIAL_IN_STRING[c] = c < 0x20 || c === 0x22 || c === 0x5c ? 1 : 0;
 
 /** Whether the last number numberEnd read is a whole number of at most 15 digits, written as JavaScript writes it. */
 let numberWasInteger = false;
@@ -642,7 +645,7 @@ function anyStringEnd(b: Buffer, p: number, end: number): number {
         q += 5;
       } else if (n === 0x22 || n === 0x5c || n === 0x2f || n === 0x62 || n === 0x66 || n === 0x6e || n === 0x72 || n === 0x74) q++;
       else return NOT_PLAIN;
-    } else if (c < 0x20 || c >= 0x80) return NOT_PLAIN;
+    } else if (c < 0x20) return NOT_PLAIN;
   }
   return NOT_PLAIN;
 }

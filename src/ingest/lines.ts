@@ -4,7 +4,7 @@
  * turning each into an event, or into a per-line error that names what was
  * wrong, never taking the good lines around it down.
  */
-import { isAscii, isUtf8 } from 'node:buffer';
+import { isUtf8 } from 'node:buffer';
 import { addTag, TAG, type LogEvent } from '../core/event.js';
 import { FieldNames, FieldScanner, ScannedEvent } from '../core/json-fields.js';
 import { eventFromObject, eventFromText } from '../core/normalize.js';
@@ -123,32 +123,32 @@ export function lineEvent(buf: Buffer, start: number, end: number, arrivalMicros
 /** The names of the keys of JSON lines scanned by this process's inputs (see FieldScanner), kept across bodies and connections. */
 const scannedNames = new FieldNames();
 
-/** A buffer of lines that is all ASCII, with a scanner for its JSON objects. */
-export interface AsciiLines {
+/** A buffer of lines of valid UTF-8, with a scanner for its JSON objects. */
+export interface ScannableLines {
   buf: Buffer;
   scanner: FieldScanner;
 }
 
 /**
- * `buf` ready for scannedLineEvent if it is all ASCII (what nearly every
- * shipper sends); null otherwise. The events keep `buf` until they are
- * written, so it suits buffers that live that long anyway (a request's body),
- * not a stream's chunks (see docs/ingest.md). No text of the whole buffer is
- * made: values are copied from its bytes.
+ * `buf` ready for scannedLineEvent if it is valid UTF-8 (checked natively, at
+ * once); null otherwise. The events keep `buf` until they are written, so it
+ * suits buffers that live that long anyway (a request's body), not a stream's
+ * chunks (see docs/ingest.md). No text of the whole buffer is made: values are
+ * copied from its bytes.
  */
-export function asciiLines(buf: Buffer): AsciiLines | null {
-  if (!isAscii(buf)) return null;
+export function scannableLines(buf: Buffer): ScannableLines | null {
+  if (!isUtf8(buf)) return null;
   return { buf, scanner: new FieldScanner(scannedNames, 'logmill') };
 }
 
 /**
- * The event of the line `buf[start, end)` of an ASCII buffer when it is a JSON
+ * The event of the line `buf[start, end)` of a scannable buffer when it is a JSON
  * object whose meaning is plain from its bytes (see FieldScanner): the event
  * eventFromObject would make of it, without parsing it into objects. Null for
  * anything else (text, JSON that is not plain, a time that does not parse):
  * the JSON path then decides, and words what is wrong.
  */
-export function scannedLineEvent(lines: AsciiLines, start: number, end: number, arrivalMicros: number): LogEvent | null {
+export function scannedLineEvent(lines: ScannableLines, start: number, end: number, arrivalMicros: number): LogEvent | null {
   const doc = lines.scanner.scan(lines.buf, null, start, end);
   if (doc === null) return null;
   const ts = doc.time === null ? arrivalMicros : parseEventTime(doc.time);

@@ -5,7 +5,7 @@
  * is not JSON or a missing document line becomes the error of that one
  * action, in Elasticsearch's words, and the actions around it are read on.
  */
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { FieldScanner, type FieldNames, type ScannedDocument } from '../../core/json-fields.js';
 import { isObject } from './admin.js';
 import { itemError, type EsErrorCause } from './errors.js';
@@ -200,7 +200,7 @@ export class BulkReader {
    */
   private readonly whole: string | null;
 
-  /** Scans the documents of index and create actions without an id (see BulkOp.scanned); only in ASCII bodies. */
+  /** Scans the documents of index and create actions without an id (see BulkOp.scanned); only in bodies of valid UTF-8. */
   private readonly scanner: FieldScanner | null;
 
   /** `names`, when given, are the field names scanned documents share (see FieldScanner); without, every document is parsed. */
@@ -210,7 +210,7 @@ export class BulkReader {
     names: FieldNames | null = null,
   ) {
     this.whole = body.length <= MAX_WHOLE_BYTES && isAscii(body) ? body.toString('latin1') : null;
-    this.scanner = names !== null && this.whole !== null ? new FieldScanner(names) : null;
+    this.scanner = names !== null && (this.whole !== null || isUtf8(body)) ? new FieldScanner(names) : null;
   }
 
   /** The next action, or null at the end of the body. */
@@ -263,7 +263,7 @@ export class BulkReader {
       return op;
     }
     if (this.scanner !== null && op.id === null && action !== 'update') {
-      const scanned = this.scanner.scan(this.body, this.whole as string, doc.start, doc.end);
+      const scanned = this.scanner.scan(this.body, this.whole, doc.start, doc.end);
       if (scanned !== null) {
         op.scanned = scanned;
         op.document = doc;

@@ -3,11 +3,10 @@
  * array of objects. Every line gets a result: accepted, accepted with a
  * warning (truncated, repaired), or rejected with the reason.
  */
-import { isUtf8 } from 'node:buffer';
 import zlib from 'node:zlib';
 import type { LogEvent } from '../../core/event.js';
 import { eventFromObject } from '../../core/normalize.js';
-import { asciiLines, decodeLine, forEachLine, scannedLineEvent } from '../lines.js';
+import { decodeLine, forEachLine, scannableLines, scannedLineEvent } from '../lines.js';
 
 export interface DecodedBody {
   events: LogEvent[];
@@ -20,10 +19,11 @@ export function decodeIngestBody(body: Buffer, opts: { maxLineBytes: number; arr
   let i = 0;
   while (i < body.length && (body[i] === 32 || body[i] === 9 || body[i] === 10 || body[i] === 13)) i++;
   if (body[i] === 0x5b /* [ */) return decodeArray(body, opts, out);
-  const ascii = asciiLines(body);
-  const lineOpts = { ...opts, mode: 'ndjson' as const, knownUtf8: ascii !== null || isUtf8(body) };
+  // Only a body of valid UTF-8 is scannable: it is checked once here, for every line.
+  const scannable = scannableLines(body);
+  const lineOpts = { ...opts, mode: 'ndjson' as const, knownUtf8: scannable !== null };
   forEachLine(body, (start, end, line) => {
-    const scanned = ascii !== null && end - start <= opts.maxLineBytes ? scannedLineEvent(ascii, start, end, opts.arrivalMicros) : null;
+    const scanned = scannable !== null && end - start <= opts.maxLineBytes ? scannedLineEvent(scannable, start, end, opts.arrivalMicros) : null;
     if (scanned !== null) {
       out.events.push(scanned);
       return;

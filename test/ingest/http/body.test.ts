@@ -1,7 +1,8 @@
 /**
- * `POST /api/v1/ingest` bodies: JSON lines of an ASCII body are scanned
- * (src/core/json-fields.ts) rather than parsed; a body with any other text
- * parses every line. Both must give the same events, rejections and warnings.
+ * `POST /api/v1/ingest` bodies: JSON lines of a body of valid UTF-8 are
+ * scanned (src/core/json-fields.ts) rather than parsed; a body with a byte
+ * that is not UTF-8 parses every line. Both must give the same events,
+ * rejections and warnings.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -17,6 +18,7 @@ function meaning(e: LogEvent): unknown {
 
 const LINES = [
   '{"message":"plain","host":"web-1"}',
+  '{"message":"café ✓ 日本","ünï":"é"}',
   '{"@timestamp":"2026-11-21T10:00:00.123Z","message":"say \\"hi\\"","log":{"offset":12,"file":{"path":"/var/log/x"}}}',
   '{"timestamp":1763720000123,"message":"epoch millis in timestamp"}',
   '{"timestamp":"2026-11-21T10:00:00Z","@timestamp":"2026-11-20T10:00:00Z","message":"both: timestamp stays a field"}',
@@ -45,8 +47,8 @@ describe('ingest body: scanned and parsed lines', () => {
       // The first line an object: a body that starts with `[` is read as one JSON array.
       const lines = [LINES[0], ...Array.from({ length: Math.floor(rand() * 30) }, () => LINES[Math.floor(rand() * LINES.length)])];
       const ascii = Buffer.from(lines.join('\n') + '\n');
-      // One line of other text sends every line of its body through JSON.parse.
-      const mixed = Buffer.from(lines.join('\n') + '\n{"message":"é"}\n');
+      // One byte that is not UTF-8 sends every line of its body through JSON.parse (its own line is kept, tagged).
+      const mixed = Buffer.concat([Buffer.from(lines.join('\n') + '\n{"message":"x'), Buffer.from([0xff]), Buffer.from('"}\n')]);
       const opts = { maxLineBytes: 1 << 20, arrivalMicros: 5_000_000 };
       const a = decodeIngestBody(ascii, opts);
       const b = decodeIngestBody(mixed, opts);
@@ -54,7 +56,7 @@ describe('ingest body: scanned and parsed lines', () => {
       assert.ok(!b.events.some((e) => e instanceof ScannedEvent));
       assert.deepEqual(a.events.map(meaning), b.events.slice(0, -1).map(meaning), lines.join('\n'));
       assert.deepEqual(a.rejected, b.rejected);
-      assert.deepEqual(a.warnings, b.warnings);
+      assert.deepEqual(a.warnings, b.warnings.slice(0, -1));
     }
     assert.ok(scanned > 1000, `only ${scanned} lines were scanned`);
   });
