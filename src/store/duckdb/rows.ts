@@ -5,7 +5,7 @@
  * every event written; DuckDB's NDJSON reader turns the lines into columns.
  */
 import { TAG, type FieldType, type LogEvent } from '../../core/event.js';
-import { KIND, type ScannedEvent } from '../../core/json-fields.js';
+import { KIND, type FieldBatch, type ScannedEvent } from '../../core/json-fields.js';
 import { FIXED_COLUMNS, type Catalog, type FieldEntry } from './catalog.js';
 import { inferType, place } from './values.js';
 
@@ -329,7 +329,7 @@ export function encodeScannedRow(w: LineWriter, ev: ScannedEvent, seq: number, c
 }
 
 /** Field `i` of a scanned batch under `key`, if it has one (`i` ≥ 0). */
-function scannedText(w: LineWriter, key: string, batch: ScannedEvent['batch'], i: number): void {
+function scannedText(w: LineWriter, key: string, batch: FieldBatch, i: number): void {
   if (i < 0) return;
   w.ascii(key);
   w.raw(batch.body, batch.text, batch.starts[i], batch.ends[i]);
