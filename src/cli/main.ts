@@ -4,12 +4,13 @@ import { ConfigError, loadConfig, type ServerConfig } from '../core/config.js';
 import { startServer, StartupError } from '../server.js';
 import { apiRequest, CliError } from './client.js';
 import { importFiles } from './import.js';
+import { runPipelineCommand } from './pipeline.js';
 import { formatTable } from './table.js';
 
 const program = new Command();
 program
   .name('logmill')
-  .description('A light, fast, loss-free log platform: ingest, store and search logs.')
+  .description('A light, fast, loss-free log platform: ingest, process, store and search logs.')
   .showHelpAfterError('(run with --help for usage)');
 
 program
@@ -129,6 +130,17 @@ program
       `imported ${s.files} file(s): ${s.lines} lines, ${s.accepted} accepted, ${s.rejected} rejected, ${(s.bytes / 1e6).toFixed(1)} MB in ${s.seconds.toFixed(1)} s (${rate} events/s)\n`,
     );
     if (s.rejected > 0) process.exitCode = 2;
+  });
+
+program
+  .command('pipeline')
+  .description('Run a Logstash configuration (inputs, filters, outputs), as logstash -f does')
+  .option('-f, --path-config <file>', 'configuration file, or a directory whose *.conf files are read in name order')
+  .option('-e, --config-string <config>', 'configuration given as text, e.g. \'input { stdin {} } output { stdout {} }\'')
+  .option('-t, --config-test', 'check the configuration, print "Configuration OK" and exit')
+  .option('--log-level <level>', 'debug, info, warn, error or silent (LOGMILL_LOG_LEVEL)', process.env.LOGMILL_LOG_LEVEL ?? 'info')
+  .action(async (o: { pathConfig?: string; configString?: string; configTest?: boolean; logLevel: string }) => {
+    await runPipelineCommand({ file: o.pathConfig, config: o.configString, configTest: o.configTest, logLevel: o.logLevel });
   });
 
 function parsePositiveInt(v: string): number {

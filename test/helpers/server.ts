@@ -197,7 +197,8 @@ export interface ChildServer {
  * Spawns `node dist/src/cli/main.js server --data DIR --http 127.0.0.1:PORT --log-level warn`
  * and waits until /api/v1/health answers 200.
  */
-export async function spawnServer(dir: string, extraArgs: string[] = [], timeoutMs = 30_000): Promise<ChildServer> {
+/** `token`: the server's API token, when extraArgs give one (the health check must send it). */
+export async function spawnServer(dir: string, extraArgs: string[] = [], timeoutMs = 30_000, token?: string): Promise<ChildServer> {
   const port = await freePort();
   const proc = spawn(
     process.execPath,
@@ -217,7 +218,7 @@ export async function spawnServer(dir: string, extraArgs: string[] = [], timeout
   for (;;) {
     if (gone) throw new Error(`server child exited before answering /api/v1/health; output:\n${out}`);
     try {
-      const res = await fetch(`${url}/api/v1/health`);
+      const res = await fetch(`${url}/api/v1/health`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
       if (res.status === 200) {
         await res.arrayBuffer();
         break;

@@ -1,0 +1,48 @@
+/** The `stdin` input: standard input through a codec (by default one event per line). */
+import { hostname } from 'node:os';
+import type { Readable } from 'node:stream';
+import { PipelineEvent } from '../event.js';
+import { inputDecoration } from '../common.js';
+import { decoderFrom } from '../codecs/index.js';
+import { BATCH_SIZE } from '../batch.js';
+import type { Input, InputFactory } from '../plugin.js';
+
+export const stdinInput: InputFactory = (settings, context) => {
+  const decoder = decoderFrom(settings, 'line');
+  const decorate = inputDecoration(settings);
+  settings.done();
+  const host = hostname();
+  const input: Input = {
+    label: 'input stdin',
+    async run(emit) {
+      const stream = context.stdin;
+      const ship = async (objects: ReturnType<typeof decoder.push>): Promise<void> => {
+        for (let i = 0; i < objects.length; i += BATCH_SIZE) {
+          const batch = objects.slice(i, i + BATCH_SIZE).map((fields) => {
+            const event = new PipelineEvent(fields);
+            if (!event.has(['host'])) event.set(['host'], { hostname: host });
+            decorate(event);
+            return event;
+          });
+          await emit(batch);
+        }
+      };
+      // Told to stop, the input stops reading; what it has read is still shipped.
+      const stop = (): void => void (stream as Readable).destroy();
+      context.signal.addEventListener('abort', stop, { once: true });
+      try {
+        // Reading chunk by chunk and awaiting each batch keeps a fast producer from filling memory.
+        for await (const chunk of stream) {
+          await ship(decoder.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer)));
+          if (context.signal.aborted) break;
+        }
+      } catch (error) {
+        if (!context.signal.aborted) throw error;
+      } finally {
+        context.signal.removeEventListener('abort', stop);
+      }
+      await ship(decoder.end());
+    },
+  };
+  return input;
+};
