@@ -28,30 +28,7 @@ import type {
   Value,
 } from '../../src/pipeline/parser/ast.js';
 import { MAX_CONFIG_BYTES, MAX_NESTING, parseConfig } from '../../src/pipeline/parser/parse.js';
-import { prng } from '../helpers/prng.js';
-
-class Gen {
-  private readonly random: () => number;
-  constructor(seed: number) {
-    this.random = prng(seed);
-  }
-  int(max: number): number {
-    return Math.floor(this.random() * max);
-  }
-  pick<T>(items: ArrayLike<T>): T {
-    return items[this.int(items.length)];
-  }
-  chance(p: number): boolean {
-    return this.random() < p;
-  }
-  /** A string of up to `max` characters drawn from `alphabet` (an array, so astral characters stay whole). */
-  text(alphabet: readonly string[], max: number): string {
-    let s = '';
-    const n = this.int(max + 1);
-    for (let i = 0; i < n; i++) s += this.pick(alphabet);
-    return s;
-  }
-}
+import { Gen } from '../helpers/prng.js';
 
 /** Generated trees carry no real positions; comparisons strip them. */
 const NOWHERE: Position = { line: 0, column: 0 };

@@ -9,24 +9,8 @@ import assert from 'node:assert/strict';
 import { QuerySyntaxError } from '../../src/query/ast.js';
 import type { FilterNode, Query } from '../../src/query/ast.js';
 import { MAX_DEPTH, MAX_QUERY_BYTES, MAX_ROW_COUNT, parseQuery } from '../../src/query/parse.js';
-import { prng } from '../helpers/prng.js';
+import { Gen } from '../helpers/prng.js';
 
-
-class Gen {
-  private readonly random: () => number;
-  constructor(seed: number) {
-    this.random = prng(seed);
-  }
-  int(max: number): number {
-    return Math.floor(this.random() * max);
-  }
-  pick<T>(items: ArrayLike<T>): T {
-    return items[this.int(items.length)];
-  }
-  chance(p: number): boolean {
-    return this.random() < p;
-  }
-}
 
 /** Pieces of the grammar, valid and broken, to build token soup from. */
 const PIECES = [

@@ -448,17 +448,27 @@ class Parser {
 
   private parseArray(): Value {
     const open = this.pos;
+    const items = this.parseBracketed('array', () => this.parseValue('an array item'));
+    return { kind: 'array', items, at: this.at(open) };
+  }
+
+  /**
+   * `[ item, ... ]`, a trailing comma allowed: a setting's array and a condition's list share this
+   * shape and its messages; `what` names which it is.
+   */
+  private parseBracketed<T>(what: string, parseItem: () => T): T[] {
+    const open = this.pos;
     return this.nested(open, () => {
       this.pos++;
-      const items: Value[] = [];
+      const items: T[] = [];
       this.skipCs();
       if (this.peek() === ']') {
         this.pos++;
-        return { kind: 'array', items, at: this.at(open) };
+        return items;
       }
       for (;;) {
         if (this.atEnd) this.fail(`expected "]" to close the "[" at ${this.where(open)}, found end of input`);
-        items.push(this.parseValue('an array item'));
+        items.push(parseItem());
         this.skipCs();
         if (this.peek() === ',') {
           this.pos++;
@@ -467,10 +477,10 @@ class Parser {
         }
         if (this.peek() === ']') {
           this.pos++;
-          return { kind: 'array', items, at: this.at(open) };
+          return items;
         }
         if (this.atEnd) this.fail(`expected "]" to close the "[" at ${this.where(open)}, found end of input`);
-        this.fail(`expected "," or "]" in the array at ${this.where(open)}, found ${this.found()}`);
+        this.fail(`expected "," or "]" in the ${what} at ${this.where(open)}, found ${this.found()}`);
       }
     });
   }
@@ -772,31 +782,8 @@ class Parser {
   /** `[ item, ... ]` in a condition: strings, numbers, barewords (read as strings) and nested lists. */
   private parseList(): Operand {
     const open = this.pos;
-    return this.nested(open, () => {
-      this.pos++;
-      const items: Operand[] = [];
-      this.skipCs();
-      if (this.peek() === ']') {
-        this.pos++;
-        return { kind: 'list', items, at: this.at(open) };
-      }
-      for (;;) {
-        if (this.atEnd) this.fail(`expected "]" to close the "[" at ${this.where(open)}, found end of input`);
-        items.push(this.parseListItem());
-        this.skipCs();
-        if (this.peek() === ',') {
-          this.pos++;
-          this.skipCs();
-          if (this.peek() !== ']') continue;
-        }
-        if (this.peek() === ']') {
-          this.pos++;
-          return { kind: 'list', items, at: this.at(open) };
-        }
-        if (this.atEnd) this.fail(`expected "]" to close the "[" at ${this.where(open)}, found end of input`);
-        this.fail(`expected "," or "]" in the list at ${this.where(open)}, found ${this.found()}`);
-      }
-    });
+    const items = this.parseBracketed('list', () => this.parseListItem());
+    return { kind: 'list', items, at: this.at(open) };
   }
 
   private parseListItem(): Operand {
