@@ -195,9 +195,9 @@ export interface ChildServer {
 
 /**
  * Spawns `node dist/src/cli/main.js server --data DIR --http 127.0.0.1:PORT --log-level warn`
- * and waits until /api/v1/health answers 200.
+ * and waits until /api/v1/health answers 200. `token`: the server's API token, when extraArgs give one
+ * (the health check must send it).
  */
-/** `token`: the server's API token, when extraArgs give one (the health check must send it). */
 export async function spawnServer(dir: string, extraArgs: string[] = [], timeoutMs = 30_000, token?: string): Promise<ChildServer> {
   const port = await freePort();
   const proc = spawn(
