@@ -95,12 +95,6 @@ export class PipelineEvent {
     return this.fields;
   }
 
-  clone(): PipelineEvent {
-    const copy = new PipelineEvent(structuredClone(this.fields));
-    Object.assign(copy.metadata, structuredClone(this.metadata));
-    return copy;
-  }
-
   private rootOf(path: FieldPath): PipelineObject {
     return path[0] === METADATA ? this.metadata : this.fields;
   }

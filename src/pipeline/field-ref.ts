@@ -47,8 +47,3 @@ function readReference(text: string): FieldPath {
   }
   return path;
 }
-
-/** The reference written back in bracket form, for messages and for `%{}` placeholders. */
-export function formatFieldReference(path: FieldPath): string {
-  return path.length === 1 ? path[0] : path.map((p) => `[${p}]`).join('');
-}

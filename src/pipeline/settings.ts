@@ -90,7 +90,7 @@ export class Settings {
   pairs(name: string): Array<[string, string]> {
     const value = this.take(name);
     if (value === undefined) return [];
-    if (value.kind === 'hash') return value.entries.map((e) => [e.key, this.hashValueText(name, e.value)]);
+    if (value.kind === 'hash') return value.entries.map((e) => [e.key, String(this.scalarOf(name, e.value))]);
     if (value.kind === 'array' && value.items.length % 2 === 0) {
       const out: Array<[string, string]> = [];
       for (let i = 0; i < value.items.length; i += 2) out.push([String(this.scalarOf(name, value.items[i])), String(this.scalarOf(name, value.items[i + 1]))]);
@@ -99,22 +99,9 @@ export class Settings {
     throw this.error(name, 'must be a hash, as in { "field" => "value" }', value.at);
   }
 
-  /** A hash whose values may be lists (mutate's merge, gsub's triples are read separately). */
-  hash(name: string): Array<[string, Value]> {
-    const value = this.take(name);
-    if (value === undefined) return [];
-    if (value.kind !== 'hash') throw this.error(name, 'must be a hash, as in { "field" => "value" }', value.at);
-    return value.entries.map((e) => [e.key, e.value]);
-  }
-
   /** The raw value, for settings with a shape of their own. */
   raw(name: string): Value | undefined {
     return this.take(name);
-  }
-
-  field(name: string): FieldPath | undefined {
-    const text = this.string(name);
-    return text === undefined ? undefined : this.fieldPath(name, text);
   }
 
   fieldPath(name: string, text: string): FieldPath {
@@ -172,10 +159,6 @@ export class Settings {
       default:
         throw this.error(name, `must be a single value, not a ${value.kind}`, value.at);
     }
-  }
-
-  private hashValueText(name: string, value: Value): string {
-    return String(this.scalarOf(name, value));
   }
 }
 
