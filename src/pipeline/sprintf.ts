@@ -5,6 +5,7 @@
  */
 import type { PipelineEvent, PipelineValue } from './event.js';
 import { parseFieldReference, type FieldPath } from './field-ref.js';
+import { patternParts, type PatternPart } from '../core/date-pattern.js';
 
 type Part =
   | { readonly kind: 'text'; readonly text: string }
@@ -85,9 +86,9 @@ function compile(source: string): Part[] {
 }
 
 function placeholder(inner: string, raw: string, javaStyle: boolean): Part | null {
-  if (javaStyle) return { kind: 'time', format: compileDateFormat(inner) };
+  if (javaStyle) return { kind: 'time', format: patternParts(inner) };
   if (inner === '+%s') return { kind: 'epoch' };
-  if (inner.startsWith('+')) return { kind: 'time', format: compileDateFormat(inner.slice(1)) };
+  if (inner.startsWith('+')) return { kind: 'time', format: patternParts(inner.slice(1)) };
   try {
     return { kind: 'field', path: parseFieldReference(inner), raw };
   } catch {
@@ -95,45 +96,20 @@ function placeholder(inner: string, raw: string, javaStyle: boolean): Part | nul
   }
 }
 
-type DateToken = { readonly letter: string; readonly width: number } | { readonly literal: string };
-type DateFormat = readonly DateToken[];
+type DateFormat = readonly PatternPart[];
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-
-/** Splits a Joda/Java date pattern into runs of one letter and literal text ('quoted' or not a letter). */
-export function compileDateFormat(pattern: string): DateFormat {
-  const tokens: DateToken[] = [];
-  let i = 0;
-  while (i < pattern.length) {
-    const c = pattern[i];
-    if (c === "'") {
-      const end = pattern.indexOf("'", i + 1);
-      const literal = end < 0 ? pattern.slice(i + 1) : pattern.slice(i + 1, end);
-      tokens.push({ literal: literal === '' ? "'" : literal });
-      i = end < 0 ? pattern.length : end + 1;
-    } else if (/[A-Za-z]/.test(c)) {
-      let j = i;
-      while (pattern[j] === c) j++;
-      tokens.push({ letter: c, width: j - i });
-      i = j;
-    } else {
-      tokens.push({ literal: c });
-      i++;
-    }
-  }
-  return tokens;
-}
 
 /** Formats a date in UTC. Letters: y Y u x (year), M, d, H, k, h, K, m, s, S, E, D, a, w (ISO week), Z, X, z. */
 export function formatDate(format: DateFormat, date: Date): string {
   let out = '';
   for (const token of format) {
-    if ('literal' in token) {
+    if (token.literal !== undefined) {
       out += token.literal;
       continue;
     }
-    const w = token.width;
+    const w = token.count;
     switch (token.letter) {
       case 'y':
       case 'Y':

@@ -22,6 +22,7 @@
  *    reason names the part (`[fuzzy] query is not supported by Logmill`).
  */
 import { isTimeZone, zoneOffsetMs as coreZoneOffsetMs } from '../../core/zones.js';
+import { patternParts } from '../../core/date-pattern.js';
 import type { FieldType } from '../../core/event.js';
 import { microsToIso } from '../../core/time.js';
 import { words } from '../../core/tokens.js';
@@ -1336,41 +1337,6 @@ function assemble(
     utc = localToUtcMs(local, tz);
   }
   return { micros: utc * 1000 + micros, precision };
-}
-
-interface PatternPart {
-  letter: string;
-  count: number;
-  literal?: string;
-}
-
-/** A Java date pattern (`yyyy-MM-dd HH:mm:ss.SSS`) cut into runs of letters and literals. */
-function patternParts(pattern: string): PatternPart[] {
-  const out: PatternPart[] = [];
-  let i = 0;
-  while (i < pattern.length) {
-    const c = pattern[i];
-    if (c === "'") {
-      const end = pattern.indexOf("'", i + 1);
-      if (end === i + 1) {
-        out.push({ letter: '', count: 0, literal: "'" });
-        i += 2;
-        continue;
-      }
-      const lit = pattern.slice(i + 1, end < 0 ? pattern.length : end);
-      out.push({ letter: '', count: 0, literal: lit });
-      i = end < 0 ? pattern.length : end + 1;
-    } else if (/[A-Za-z]/.test(c)) {
-      let j = i;
-      while (pattern[j] === c) j++;
-      out.push({ letter: c, count: j - i });
-      i = j;
-    } else {
-      out.push({ letter: '', count: 0, literal: c });
-      i++;
-    }
-  }
-  return out;
 }
 
 function parsePattern(text: string, pattern: string, tz: string | undefined): ParsedDate | null {
