@@ -4,7 +4,7 @@
  * each event the filter handled successfully.
  */
 import type { PipelineEvent } from './event.js';
-import type { FieldPath } from './field-ref.js';
+import { fieldPathOrNull, type FieldPath } from './field-ref.js';
 import type { Settings } from './settings.js';
 import { Template } from './sprintf.js';
 
@@ -32,12 +32,12 @@ export function filterDecoration(settings: Settings): Decorate {
   if (nothing) return () => {};
   return (event) => {
     for (const [name, value] of addField) {
-      const path = safePath(settings, name.render(event));
+      const path = fieldPathOrNull(name.render(event));
       if (path) addValue(event, path, value.render(event));
     }
     for (const tag of addTag) event.addTag(tag.render(event));
     for (const field of removeField) {
-      const path = safePath(settings, field.render(event));
+      const path = fieldPathOrNull(field.render(event));
       if (path) event.remove(path);
     }
     if (removeTag.length > 0) {
@@ -54,12 +54,4 @@ export function addValue(event: PipelineEvent, path: FieldPath, value: string): 
   if (existing === undefined) event.set(path, value);
   else if (Array.isArray(existing)) existing.push(value);
   else event.set(path, [existing, value]);
-}
-
-function safePath(settings: Settings, text: string): FieldPath | null {
-  try {
-    return settings.fieldPath('add_field', text);
-  } catch {
-    return null;
-  }
 }

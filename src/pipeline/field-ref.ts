@@ -47,3 +47,13 @@ function readReference(text: string): FieldPath {
   }
   return path;
 }
+
+/** A reference made from an event's data (`%{…}` in a field name): null when it names no field, so the event goes on untouched. */
+export function fieldPathOrNull(text: string): FieldPath | null {
+  try {
+    return parseFieldReference(text);
+  } catch (error) {
+    if (error instanceof FieldReferenceError) return null;
+    throw error;
+  }
+}

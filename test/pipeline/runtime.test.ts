@@ -136,6 +136,16 @@ describe('pipeline runtime', () => {
     assert.deepEqual(e.tags, ['mutated_mixed'], 'add_tag runs after the operations');
   });
 
+  it('leaves an event untouched when a field name made from its data names no field', async () => {
+    const config = `input { stdin { codec => json_lines } } filter { mutate { rename => { "a" => "%{to}" } add_field => { "%{to}" => "v" } } } output { stdout { codec => json_lines } }`;
+    const { events } = await runConfig(config, JSON.stringify({ a: 1, to: 'x[y' }) + '\n' + JSON.stringify({ a: 2, to: 'b' }) + '\n');
+    assert.equal(events.length, 2);
+    assert.equal(events[0].a, 1, 'kept where it was');
+    assert.equal(events[0]['x[y'], undefined);
+    assert.deepEqual(events[1].b, [2, 'v'], 'renamed, then add_field adds to it');
+    assert.equal(events[1].a, undefined);
+  });
+
   it('sends an event to every output of the branches it passes, and @metadata to none', async () => {
     const config = `
       input { generator { lines => ["x"] count => 2 } }

@@ -4,7 +4,7 @@
  * merge, copy) whatever their order in the block, so a config behaves here as it does there.
  */
 import type { PipelineEvent, PipelineValue } from '../event.js';
-import type { FieldPath } from '../field-ref.js';
+import { fieldPathOrNull, type FieldPath } from '../field-ref.js';
 import { filterDecoration } from '../common.js';
 import type { FilterFactory } from '../plugin.js';
 import type { Settings } from '../settings.js';
@@ -29,8 +29,10 @@ export const mutateFilter: FilterFactory = (settings) => {
     const target = new Template(to);
     operations.push((e) => {
       if (!e.has(from)) return;
+      const to = fieldPathOrNull(target.render(e));
+      if (to === null) return;
       const value = e.remove(from);
-      if (value !== undefined) e.set(settings.fieldPath('rename', target.render(e)), value);
+      if (value !== undefined) e.set(to, value);
     });
   }
   for (const [path, value] of fieldPairs('update')) {
