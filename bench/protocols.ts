@@ -31,6 +31,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { Client } from '@elastic/elasticsearch';
 import { encodeCompressed, encodeJsonFrame, encodeWindow } from '../src/ingest/beats/protocol.js';
+import type { ShipperResult } from './bulk-shipper.js';
 import { generate } from './generate.js';
 import { cpuSecondsOf, freePort, ingested, rssOf } from './server.js';
 
@@ -233,35 +234,38 @@ async function beatsPhase({ url, ports, docs }: Bench, nativeRate: number): Prom
 }
 
 /**
- * The official bulk helper, given objects and given NDJSON lines. It serializes and frames every document on this
- * machine's two cores too: its own ceiling here is its rate against a server that does nothing but answer,
- * measured with the same documents just before. Given JSON text (its documented way to index a file of NDJSON
- * lines) it does not serialize each one, and more of the two cores are left to the server.
+ * The official bulk helper, given objects and given NDJSON lines, each in a shipper process of its own
+ * (bench/bulk-shipper.ts) that holds only the documents it sends, as an application shipping its logs does. It
+ * serializes and frames every document on this machine's two cores too: its own ceiling here is its rate against
+ * a server that does nothing but answer, measured with the same documents just before. Given JSON text (its
+ * documented way to index a file of NDJSON lines) it does not serialize each one, and more of the two cores are
+ * left to the server.
  */
 async function bulkPhase({ url, server, ports, docs }: Bench, native: { rate: number; serverUs: number }): Promise<void> {
-  const client = new Client({ node: `http://127.0.0.1:${ports.es}` });
+  // The NDJSON lines are tagged in the file, as a file being indexed would have them: tagged by the shipper, each
+  // would be a string built of two, which the helper flattens at a cost the objects do not pay.
+  const files = { objects: path.join(DIR, 'bulk-objects.ndjson'), lines: path.join(DIR, 'bulk-lines.ndjson') };
+  fs.writeFileSync(files.objects, `${docs.join('\n')}\n`);
+  fs.writeFileSync(files.lines, `${docs.map((d) => d.replace('{', '{"kind":"bulk-lines",')).join('\n')}\n`);
   const nullEs = await startNullEs();
   const ceilings: number[] = [];
   const cpuRows: [string, string, string, string][] = [];
   try {
-    const kinds: { name: string; make: () => (Record<string, unknown> | string)[] }[] = [
-      { name: 'objects', make: () => docs.map((d) => JSON.parse(d) as Record<string, unknown>) },
-      { name: 'NDJSON lines', make: () => docs.map((d) => d.replace('{', '{"kind":"bulk-lines",')) },
-    ];
-    for (const kind of kinds) {
-      // One kind's documents at a time: the client's full collections mark only what it needs.
-      const datasource = kind.make();
+    for (const kind of [
+      { name: 'objects', arg: 'objects' },
+      { name: 'NDJSON lines', arg: 'lines' },
+    ] as const) {
       log(`the bulk helper against a server that only answers: ${fmt(N)} documents as ${kind.name}`);
-      ceilings.push((await timedBulk(() => nullEs.client.helpers.bulk({ datasource, ...BULK_OPTIONS, refreshOnCompletion: false }), nullEs.pid)).rate);
+      ceilings.push((await shipperRun(nullEs.port, files[kind.arg], kind.arg, nullEs.pid)).rate);
       await settle(url);
       log(`Elasticsearch _bulk with the official client's bulk helper: ${fmt(N)} documents as ${kind.name}`);
-      const run = await timedBulk(() => client.helpers.bulk({ datasource, ...BULK_OPTIONS }), server.pid as number);
+      const run = await shipperRun(ports.es, files[kind.arg], kind.arg, server.pid as number);
       rows.push([`_bulk (official client bulk helper, ${kind.name}), docs/s`, fmt(run.rate), `${fmt(native.rate)} (native HTTP NDJSON)`, (run.rate / native.rate).toFixed(2)]);
       cpuRows.push(cpuRow(`_bulk, ${kind.name}`, run));
     }
   } finally {
-    await nullEs.stop();
-    await client.close();
+    nullEs.stop();
+    for (const file of Object.values(files)) fs.rmSync(file, { force: true });
   }
   rows.push(['_bulk helper against a do-nothing server (objects | NDJSON lines), docs/s', ceilings.map(fmt).join(' | '), '', '']);
   rows.push(['server CPU per event, native HTTP NDJSON, µs', native.serverUs.toFixed(1), '', '']);
@@ -292,31 +296,44 @@ async function aggregationPhase({ url, ports }: Bench): Promise<void> {
   }
 }
 
-/** How the bench drives the official bulk helper: create actions into one data stream, 5 MB flushes, 4 requests in flight. */
-const BULK_OPTIONS = { onDocument: () => ({ create: { _index: 'logs-bench-default' } }), flushBytes: 5_000_000, concurrency: 4 };
-
 interface BulkRun {
   /** Documents per second. */
   rate: number;
-  /** CPU per document of this process (the helper: nothing else runs meanwhile) and of the server's process, µs. */
+  /** CPU per document of the shipper and of the server's process, µs. */
   helperUs: number;
   serverUs: number;
 }
 
-/** One bulk helper run, timed, with the CPU both sides spent; every document must succeed. */
-async function timedBulk(run: () => Promise<{ successful: number; failed: number }>, serverPid: number): Promise<BulkRun> {
-  const cpu0 = process.cpuUsage();
+/**
+ * One shipper run (bench/bulk-shipper.ts), timed by the shipper from its first request to its last answer, with
+ * the server's CPU over the same span; every document must succeed.
+ */
+async function shipperRun(port: number, file: string, kind: 'objects' | 'lines', serverPid: number): Promise<BulkRun> {
+  const shipper = spawn(process.execPath, [path.join(import.meta.dirname, 'bulk-shipper.js'), String(port), file, kind], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => shipper.once('exit', resolve));
+  const lines = readLines(shipper.stdout as NodeJS.ReadableStream);
+  if ((await lines.next()).value !== 'ready') throw new Error(`the bulk shipper did not start (exit ${await exited})`);
   const server0 = cpuSecondsOf(serverPid);
-  const t0 = performance.now();
-  const r = await run();
-  const seconds = (performance.now() - t0) / 1000;
+  shipper.stdin?.write('go\n');
+  const answer = (await lines.next()).value;
+  const server1 = cpuSecondsOf(serverPid);
+  if (typeof answer !== 'string') throw new Error(`the bulk shipper ended without a result (exit ${await exited})`);
+  await exited;
+  const r = JSON.parse(answer) as ShipperResult;
   if (r.failed > 0) throw new Error(`${r.failed} bulk documents failed`);
-  const cpu = process.cpuUsage(cpu0);
-  return {
-    rate: r.successful / seconds,
-    helperUs: (cpu.user + cpu.system) / r.successful,
-    serverUs: ((cpuSecondsOf(serverPid) - server0) * 1e6) / r.successful,
-  };
+  return { rate: r.successful / r.seconds, helperUs: r.cpuUsPerDoc, serverUs: ((server1 - server0) * 1e6) / r.successful };
+}
+
+/** The lines a stream writes, one at a time. */
+async function* readLines(stream: NodeJS.ReadableStream): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of stream) {
+    rest += String(chunk);
+    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
+      yield rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+    }
+  }
 }
 
 /**
@@ -346,19 +363,11 @@ const server = http.createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
 `;
 
-/** The do-nothing server in a process of its own, and a client of it. */
-async function startNullEs(): Promise<{ client: Client; pid: number; stop: () => Promise<void> }> {
+/** The do-nothing server in a process of its own. */
+async function startNullEs(): Promise<{ port: number; pid: number; stop: () => void }> {
   const proc = spawn(process.execPath, ['-e', NULL_ES], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((r) => proc.stdout?.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
-  const client = new Client({ node: `http://127.0.0.1:${port}` });
-  return {
-    client,
-    pid: proc.pid as number,
-    stop: async () => {
-      await client.close();
-      proc.kill();
-    },
-  };
+  return { port, pid: proc.pid as number, stop: () => void proc.kill() };
 }
 
 interface BeatsWindow {
