@@ -318,6 +318,7 @@ async function shipperRun(port: number, file: string, kind: 'objects' | 'lines',
   const answer = (await lines.next()).value;
   const server1 = cpuSecondsOf(serverPid);
   if (typeof answer !== 'string') throw new Error(`the bulk shipper ended without a result (exit ${await exited})`);
+  await lines.return(undefined);
   await exited;
   const r = JSON.parse(answer) as ShipperResult;
   if (r.failed > 0) throw new Error(`${r.failed} bulk documents failed`);
