@@ -10,9 +10,10 @@
  *
  * Usage: node dist/bench/bulk-shipper.js PORT FILE objects|lines
  *   Reads FILE (NDJSON, one document a line) into the helper's datasource:
- *   objects (each line parsed) or NDJSON lines (each line as it is). Writes `ready` once loaded, waits for a line on
- *   stdin, runs the helper, and writes one line of JSON: documents sent and
- *   failed, seconds, and this process's CPU per document in µs.
+ *   objects (each line parsed) or NDJSON lines (each line as it is). Writes
+ *   `ready` once loaded, waits for a line on stdin, runs the helper, and
+ *   writes one line of JSON: documents sent and failed, seconds, and this
+ *   process's CPU per document in µs.
  */
 import fs from 'node:fs';
 import { Client } from '@elastic/elasticsearch';
