@@ -8,9 +8,10 @@
  * megabytes): 8.7 µs of CPU per document where this process spends about 6,
  * and on two shared cores that CPU is the server's.
  *
- * Usage: node dist/bench/bulk-shipper.js PORT FILE objects|lines
+ * Usage: node dist/bench/bulk-shipper.js PORT FILE objects|lines [FILTER_PATH]
  *   Reads FILE (NDJSON, one document a line) into the helper's datasource:
- *   objects (each line parsed) or NDJSON lines (each line as it is). Writes
+ *   objects (each line parsed) or NDJSON lines (each line as it is). With
+ *   FILTER_PATH, each bulk request asks for that `filter_path`. Writes
  *   `ready` once loaded, waits for a line on stdin, runs the helper, and
  *   writes one line of JSON: documents sent and failed, seconds, and this
  *   process's CPU per document in µs.
@@ -30,9 +31,9 @@ export interface ShipperResult {
 }
 
 async function main(): Promise<void> {
-  const [port, file, kind] = process.argv.slice(2);
+  const [port, file, kind, filterPath] = process.argv.slice(2);
   if (!port || !file || (kind !== 'objects' && kind !== 'lines')) {
-    process.stderr.write('usage: bulk-shipper PORT FILE objects|lines\n');
+    process.stderr.write('usage: bulk-shipper PORT FILE objects|lines [FILTER_PATH]\n');
     process.exit(2);
   }
   const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   await new Promise((resolve) => process.stdin.once('data', resolve));
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const r = await client.helpers.bulk({ datasource, ...BULK_OPTIONS });
+  const r = await client.helpers.bulk({ datasource, ...BULK_OPTIONS, ...(filterPath ? { filter_path: filterPath } : {}) });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   await client.close();

@@ -14,8 +14,10 @@
  * - Beats v2 over TLS, acknowledged (durable), beside native HTTP NDJSON of
  *   the same events;
  * - Elasticsearch _bulk through the official client's bulk helper, given
- *   objects and given NDJSON lines, beside native HTTP NDJSON of the same
- *   documents, and the helper alone against a server that only answers;
+ *   objects and given NDJSON lines, each with the whole answer and with the
+ *   `filter_path` Logstash asks every bulk request for, beside native HTTP
+ *   NDJSON of the same documents, and the helper alone against a server that
+ *   only answers (in the same shape);
  * - every ingest starts on a quiet server (the conversion of the one before
  *   done), and each phase lets go of its data before the next;
  * - a date_histogram + terms aggregation over everything stored.
@@ -233,6 +235,9 @@ async function beatsPhase({ url, ports, docs }: Bench, nativeRate: number): Prom
   rows.push(['Beats v2 over TLS, acknowledged events/s', fmt(beatsRate), `${fmt(nativeRate)} (native HTTP NDJSON)`, (beatsRate / nativeRate).toFixed(2)]);
 }
 
+/** What Logstash's elasticsearch output asks every bulk request for: only whether anything failed, and each item's status and error. */
+const LOGSTASH_FILTER_PATH = 'errors,items.*.error,items.*.status';
+
 /**
  * The official bulk helper, given objects and given NDJSON lines, each in a shipper process of its own
  * (bench/bulk-shipper.ts) that holds only the documents it sends, as an application shipping its logs does. It
@@ -240,6 +245,9 @@ async function beatsPhase({ url, ports, docs }: Bench, nativeRate: number): Prom
  * a server that does nothing but answer, measured with the same documents just before. Given JSON text (its
  * documented way to index a file of NDJSON lines) it does not serialize each one, and more of the two cores are
  * left to the server.
+ *
+ * Each runs twice: with the whole answer (an item of five fields per document, which the helper parses), and
+ * with the `filter_path` Logstash sends (each item its status, and its error if any), a bulk option of the helper.
  */
 async function bulkPhase({ url, server, ports, docs }: Bench, native: { rate: number; serverUs: number }): Promise<void> {
   // The NDJSON lines are tagged in the file, as a file being indexed would have them: tagged by the shipper, each
@@ -248,26 +256,29 @@ async function bulkPhase({ url, server, ports, docs }: Bench, native: { rate: nu
   fs.writeFileSync(files.objects, `${docs.join('\n')}\n`);
   fs.writeFileSync(files.lines, `${docs.map((d) => d.replace('{', '{"kind":"bulk-lines",')).join('\n')}\n`);
   const nullEs = await startNullEs();
-  const ceilings: number[] = [];
+  const ceilings: string[] = [];
   const cpuRows: [string, string, string, string][] = [];
   try {
     for (const kind of [
       { name: 'objects', arg: 'objects' },
       { name: 'NDJSON lines', arg: 'lines' },
     ] as const) {
-      log(`the bulk helper against a server that only answers: ${fmt(N)} documents as ${kind.name}`);
-      ceilings.push((await shipperRun(nullEs.port, files[kind.arg], kind.arg, nullEs.pid)).rate);
-      await settle(url);
-      log(`Elasticsearch _bulk with the official client's bulk helper: ${fmt(N)} documents as ${kind.name}`);
-      const run = await shipperRun(ports.es, files[kind.arg], kind.arg, server.pid as number);
-      rows.push([`_bulk (official client bulk helper, ${kind.name}), docs/s`, fmt(run.rate), `${fmt(native.rate)} (native HTTP NDJSON)`, (run.rate / native.rate).toFixed(2)]);
-      cpuRows.push(cpuRow(`_bulk, ${kind.name}`, run));
+      for (const filterPath of [null, LOGSTASH_FILTER_PATH]) {
+        const name = filterPath === null ? kind.name : `${kind.name}, filter_path as Logstash`;
+        log(`the bulk helper against a server that only answers: ${fmt(N)} documents as ${name}`);
+        ceilings.push(fmt((await shipperRun(nullEs.port, files[kind.arg], kind.arg, filterPath, nullEs.pid)).rate));
+        await settle(url);
+        log(`Elasticsearch _bulk with the official client's bulk helper: ${fmt(N)} documents as ${name}`);
+        const run = await shipperRun(ports.es, files[kind.arg], kind.arg, filterPath, server.pid as number);
+        rows.push([`_bulk (official client bulk helper, ${name}), docs/s`, fmt(run.rate), `${fmt(native.rate)} (native HTTP NDJSON)`, (run.rate / native.rate).toFixed(2)]);
+        cpuRows.push(cpuRow(`_bulk, ${name}`, run));
+      }
     }
   } finally {
     nullEs.stop();
     for (const file of Object.values(files)) fs.rmSync(file, { force: true });
   }
-  rows.push(['_bulk helper against a do-nothing server (objects | NDJSON lines), docs/s', ceilings.map(fmt).join(' | '), '', '']);
+  rows.push([`_bulk helper against a do-nothing server (objects | with filter_path | lines | with filter_path), docs/s`, ceilings.join(' | '), '', '']);
   rows.push(['server CPU per event, native HTTP NDJSON, µs', native.serverUs.toFixed(1), '', '']);
   rows.push(...cpuRows);
 }
@@ -308,8 +319,9 @@ interface BulkRun {
  * One shipper run (bench/bulk-shipper.ts), timed by the shipper from its first request to its last answer, with
  * the server's CPU over the same span; every document must succeed.
  */
-async function shipperRun(port: number, file: string, kind: 'objects' | 'lines', serverPid: number): Promise<BulkRun> {
-  const shipper = spawn(process.execPath, [path.join(import.meta.dirname, 'bulk-shipper.js'), String(port), file, kind], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function shipperRun(port: number, file: string, kind: 'objects' | 'lines', filterPath: string | null, serverPid: number): Promise<BulkRun> {
+  const args = [path.join(import.meta.dirname, 'bulk-shipper.js'), String(port), file, kind, ...(filterPath === null ? [] : [filterPath])];
+  const shipper = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => shipper.once('exit', resolve));
   const lines = readLines(shipper.stdout as NodeJS.ReadableStream);
   if ((await lines.next()).value !== 'ready') throw new Error(`the bulk shipper did not start (exit ${await exited})`);
@@ -347,9 +359,13 @@ function cpuRow(name: string, run: BulkRun): [string, string, string, string] {
   return [`${name}: CPU per document, helper + server, µs`, `${run.helperUs.toFixed(1)} + ${run.serverUs.toFixed(1)}`, `${fmt(limit)} docs/s (${cores} cores' limit)`, (run.rate / limit).toFixed(2)];
 }
 
-/** A server answering every _bulk with success at once, in a process of its own. */
+/**
+ * A server answering every _bulk with success at once, in a process of its own. Its items have the shape of
+ * Logmill's (the helper parses every one), or only a status when the request asks for a filter_path.
+ */
 const NULL_ES = `
 const http = require('node:http');
+let seq = 0;
 const server = http.createServer((req, res) => {
   let lines = 0;
   req.on('data', (c) => { for (let i = c.indexOf(10); i >= 0; i = c.indexOf(10, i + 1)) lines++; });
@@ -357,8 +373,12 @@ const server = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     res.setHeader('x-elastic-product', 'Elasticsearch');
     if (!req.url.includes('_bulk')) return res.end('{"version":{"number":"8.15.0"}}');
-    const items = new Array(lines >> 1).fill('{"create":{"status":201}}').join(',');
-    res.end('{"errors":false,"took":1,"items":[' + items + ']}');
+    const filtered = req.url.includes('filter_path=');
+    const items = new Array(lines >> 1);
+    for (let i = 0; i < items.length; i++) {
+      items[i] = filtered ? '{"create":{"status":201}}' : '{"create":{"_index":"logs-bench-default","_id":"20261121-' + seq++ + '","_version":1,"result":"created","status":201}}';
+    }
+    res.end((filtered ? '{"errors":false,"items":[' : '{"took":1,"errors":false,"items":[') + items.join(',') + ']}');
   });
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));

@@ -7,7 +7,7 @@ import { QuerySyntaxError } from '../query/ast.js';
 import { QueryError } from '../store/store.js';
 import { checkAuthorization } from './auth.js';
 import type { ApiContext } from './context.js';
-import { BadRequest } from './params.js';
+import { BadRequest, repeatedParam } from './params.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { searchRoutes } from './routes/search.js';
 import { systemRoutes } from './routes/system.js';
@@ -35,6 +35,11 @@ export function buildApp(ctx: ApiContext): FastifyInstance {
       }
     });
   }
+
+  app.addHook('preValidation', async (req) => {
+    const repeated = repeatedParam(req.query);
+    if (repeated !== null) throw new BadRequest(`"${repeated}" is given more than once in the query string; give each parameter once`);
+  });
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof QuerySyntaxError) {

@@ -13,6 +13,17 @@ export class BadRequest extends Error {
 
 export type QueryParams = Record<string, string | undefined>;
 
+/**
+ * The first parameter a parsed query string holds more than once (as an
+ * array), or null. Routes read each parameter as one string, so such a
+ * request is refused before it reaches them.
+ */
+export function repeatedParam(query: unknown): string | null {
+  if (query === null || typeof query !== 'object') return null;
+  for (const [name, value] of Object.entries(query)) if (Array.isArray(value)) return name;
+  return null;
+}
+
 export function timeRange(q: QueryParams, nowMs: number, defaultFrom = 'now-15m'): TimeRange {
   const fromText = q.from ?? defaultFrom;
   const toText = q.to ?? 'now';

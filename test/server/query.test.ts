@@ -450,6 +450,15 @@ describe('queries over a known data set', () => {
     }
   });
 
+  it('answers 400 naming a parameter given twice, on every route', async () => {
+    for (const pathname of ['/api/v1/search?q=a&q=b', '/api/v1/histogram?from=now-1h&from=now-2h']) {
+      const r = await fetch(new URL(pathname, s.url));
+      const body = (await r.json()) as { error: { message: string } };
+      assert.equal(r.status, 400, pathname);
+      assert.match(body.error.message, /given more than once/, pathname);
+    }
+  });
+
   const histogram = async (params: Record<string, string | number | undefined>) => {
     const r = await get('/api/v1/histogram', params);
     assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));

@@ -10,6 +10,10 @@
  * shippers read only `status` and `error`. They were 40 % of every item, and
  * a shipper parses one item per document it sends. Single-document answers,
  * which cost nothing per document, keep Elasticsearch's full shape.
+ *
+ * A `filter_path` of the kind shippers send (Logstash asks for
+ * `errors,items.*.error,items.*.status`) is applied as the answer is written:
+ * parsing the whole answer to filter it cost the server more than writing it.
  */
 import type { RowKeys } from '../../store/store.js';
 import type { BulkAction } from './bulk-body.js';
@@ -43,16 +47,109 @@ export function writeResponse(r: ItemResult): Record<string, unknown> {
   };
 }
 
-/** One item of a bulk answer. */
-function bulkItem(r: ItemResult): Record<string, unknown> {
+/** One item of a bulk answer, as an object. */
+function bulkItem(r: ItemResult): Record<string, Record<string, unknown>> {
   const body = r.error
     ? { _index: r.index, _id: r.id, status: r.status, error: r.error }
     : { _index: r.index, _id: r.id, _version: r.version, result: r.result, status: r.status };
   return { [r.action]: body };
 }
 
-/** What follows the id in a created item. */
-const CREATED_TAIL = Buffer.from('","_version":1,"result":"created","status":201}}');
+/**
+ * The parts of a bulk answer that `?filter_path=` keeps, for the filters the
+ * answer is written with directly (see answerFilter): which of its top-level
+ * members, and which fields of each item.
+ */
+export interface AnswerFilter {
+  took: boolean;
+  errors: boolean;
+  items: boolean;
+  /** The fields each item keeps, or null for all of them. An item that keeps none is left out, and `items` with it if none is left. */
+  itemFields: ReadonlySet<string> | null;
+}
+
+/** The whole answer: no `filter_path`, or an empty one. */
+export const WHOLE_ANSWER: AnswerFilter = { took: true, errors: true, items: true, itemFields: null };
+
+/**
+ * A `filter_path` the answer can be written with directly, or null for one
+ * it cannot (exclusions, `**`, wildcards inside names, paths into `error`):
+ * those go through the server's generic filter, applied to the answer as an
+ * object, with the same result at a higher cost. Shippers send the simple
+ * kind: Logstash asks every bulk request for `errors,items.*.error,items.*.status`.
+ */
+export function answerFilter(expr: string): AnswerFilter | null {
+  const filter = { took: false, errors: false, items: false, itemFields: new Set<string>() as Set<string> | null };
+  let paths = 0;
+  for (const raw of expr.split(',')) {
+    const path = raw.trim();
+    if (path === '') continue;
+    paths++;
+    if (path.startsWith('-') || path.includes('**')) return null;
+    const segs = path.split('.');
+    const top = segs[0];
+    if (top.includes('*')) return null;
+    if (top === 'took' || top === 'errors') {
+      if (segs.length > 1) return null;
+      filter[top] = true;
+    } else if (top === 'items') {
+      // `*` stands for the item's action (`index`, `create`…); naming one instead is left to the generic filter.
+      if (segs.length > 1 && segs[1] !== '*') return null;
+      filter.items = true;
+      if (segs.length <= 2 || (segs.length === 3 && segs[2] === '*')) filter.itemFields = null;
+      else if (segs.length === 3 && !segs[2].includes('*')) filter.itemFields?.add(segs[2]);
+      else return null;
+    }
+    // Any other name is no member of the answer: it keeps nothing.
+  }
+  return paths === 0 ? WHOLE_ANSWER : filter;
+}
+
+/** An item's JSON as the filter keeps it, or null when it keeps none of its fields. */
+function itemJson(r: ItemResult, fields: ReadonlySet<string> | null): string | null {
+  const item = bulkItem(r);
+  if (fields === null) return JSON.stringify(item);
+  const body = item[r.action];
+  const kept: Record<string, unknown> = {};
+  let any = false;
+  for (const key of Object.keys(body)) {
+    if (fields.has(key) && body[key] !== undefined) {
+      kept[key] = body[key];
+      any = true;
+    }
+  }
+  return any ? JSON.stringify({ [r.action]: kept }) : null;
+}
+
+/**
+ * The bytes of a created item around its id: `head` up to the id, `tail`
+ * after it. Without `_id` among the fields kept, every created item of an
+ * action and index is the same bytes (`head`, and `withId` false).
+ */
+interface CreatedShape {
+  head: Buffer;
+  tail: Buffer;
+  withId: boolean;
+}
+
+/** How created items of an action and index are written under a filter; null when they keep no field. */
+function createdShape(action: BulkAction, index: string, fields: ReadonlySet<string> | null): CreatedShape | null {
+  const keep = (name: string): boolean => fields === null || fields.has(name);
+  const before = keep('_index') ? [`"_index":${JSON.stringify(index)}`] : [];
+  const after = [['_version', '1'], ['result', '"created"'], ['status', '201']].filter(([name]) => keep(name)).map(([name, value]) => `"${name}":${value}`);
+  const open = `{"${action}":{`;
+  if (keep('_id')) {
+    return {
+      head: Buffer.from(`${open}${[...before, '"_id":"'].join(',')}`),
+      tail: Buffer.from(`"${after.map((f) => `,${f}`).join('')}}}`),
+      withId: true,
+    };
+  }
+  if (before.length + after.length === 0) return null;
+  return { head: Buffer.from(`${open}${[...before, ...after].join(',')}}}`), tail: Buffer.alloc(0), withId: false };
+}
+
+const COMMA = Buffer.from(',');
 
 /** Bytes of items are written into buffers of this size, one after another. */
 const PART_BYTES = 1 << 18;
@@ -63,12 +160,10 @@ const PART_BYTES = 1 << 18;
  * durable, so their bytes are written at the end.
  */
 interface CreatedRun {
-  head: Buffer;
+  shape: CreatedShape;
   keys: RowKeys;
   from: number;
   count: number;
-  /** Whether an item comes before the run's first (which then takes a comma). */
-  afterItem: boolean;
 }
 
 /** A generated id's most bytes: an eight-digit day, a dash, a sequence number of up to sixteen digits. */
@@ -78,10 +173,12 @@ const MAX_ID_BYTES = 25;
  * The answer of a bulk request, written as each item is decided: bytes in a
  * few large buffers rather than an object (or a string) per item kept until
  * the end. Items decided later (actions naming an id) hold a slot, filled by
- * `fill`.
+ * `fill`. Every item is written with a comma before it; the answer's first
+ * item sheds it at the end, since items a filter leaves out are known only
+ * once written.
  */
 export class BulkAnswer {
-  /** Items so far, slots included. */
+  /** Actions so far, slots included (whether or not the filter keeps their items). */
   size = 0;
   errors = false;
   private readonly parts: (Buffer | number | CreatedRun)[] = [];
@@ -91,9 +188,11 @@ export class BulkAnswer {
   private slots = 0;
   private filled: ItemResult[] = [];
   private took = 0;
-  /** The bytes of a created item up to its id, per action and index: a request names few indices. */
-  private readonly heads = new Map<string, Buffer>();
-  private lastHead: { action: BulkAction; index: string; bytes: Buffer } | null = null;
+  /** How created items are written, per action and index: a request names few indices. */
+  private readonly shapes = new Map<string, CreatedShape | null>();
+  private lastShape: { action: BulkAction; index: string; shape: CreatedShape | null } | null = null;
+
+  constructor(private readonly filter: AnswerFilter = WHOLE_ANSWER) {}
 
   /**
    * The item of a document created with the id the store generates, the
@@ -101,42 +200,44 @@ export class BulkAnswer {
    * items, written out by `bytes` once the write is durable.
    */
   created(action: BulkAction, index: string, keys: RowKeys, at: number): void {
-    const head = this.head(action, index);
+    this.size++;
+    const shape = this.shape(action, index);
+    if (shape === null) return;
     const run = this.run;
-    if (run !== null && run.head === head && run.keys === keys && run.from + run.count === at) {
+    if (run !== null && run.shape === shape && run.keys === keys && run.from + run.count === at) {
       run.count++;
-      this.size++;
       return;
     }
     this.cut();
-    this.run = { head, keys, from: at, count: 1, afterItem: this.size > 0 };
+    this.run = { shape, keys, from: at, count: 1 };
     this.parts.push(this.run);
-    this.size++;
   }
 
-  private head(action: BulkAction, index: string): Buffer {
-    const last = this.lastHead;
-    if (last !== null && last.action === action && last.index === index) return last.bytes;
+  private shape(action: BulkAction, index: string): CreatedShape | null {
+    const last = this.lastShape;
+    if (last !== null && last.action === action && last.index === index) return last.shape;
     const key = `${action}\n${index}`;
-    let bytes = this.heads.get(key);
-    if (bytes === undefined) {
-      bytes = Buffer.from(`{"${action}":{"_index":${JSON.stringify(index)},"_id":"`);
-      if (this.heads.size < 100) this.heads.set(key, bytes);
+    let shape = this.shapes.get(key);
+    if (shape === undefined) {
+      shape = this.filter.items ? createdShape(action, index, this.filter.itemFields) : null;
+      if (this.shapes.size < 100) this.shapes.set(key, shape);
     }
-    this.lastHead = { action, index, bytes };
-    return bytes;
+    this.lastShape = { action, index, shape };
+    return shape;
   }
 
   item(r: ItemResult): void {
+    this.size++;
     this.run = null;
     if (r.error) this.errors = true;
-    this.append(JSON.stringify(bulkItem(r)));
+    const json = this.filter.items ? itemJson(r, this.filter.itemFields) : null;
+    if (json !== null) this.append(json);
   }
 
   /** Keeps the place of an item decided later; slots are filled in the order they were taken. */
   slot(): void {
+    this.size++;
     this.run = null;
-    this.comma();
     this.cut();
     this.parts.push(this.slots++);
   }
@@ -152,28 +253,36 @@ export class BulkAnswer {
   /** The answer's JSON text. */
   bytes(): Buffer {
     this.cut();
-    const out: Buffer[] = [Buffer.from(`{"took":${this.took},"errors":${this.errors},"items":[`)];
+    const items: Buffer[] = [];
     for (const part of this.parts) {
-      if (typeof part === 'number') out.push(Buffer.from(JSON.stringify(bulkItem(this.filled[part]))));
-      else if (Buffer.isBuffer(part)) out.push(part);
-      else out.push(createdItems(part));
+      if (typeof part === 'number') {
+        const json = this.filter.items ? itemJson(this.filled[part], this.filter.itemFields) : null;
+        if (json !== null) items.push(Buffer.from(`,${json}`));
+      } else if (Buffer.isBuffer(part)) items.push(part);
+      else items.push(createdItems(part));
     }
-    out.push(Buffer.from(']}'));
-    return Buffer.concat(out);
+    // The first item's comma goes.
+    const first = items.findIndex((b) => b.length > 0);
+    if (first >= 0) items[first] = items[first].subarray(1);
+    const f = this.filter;
+    const members: string[] = [];
+    if (f.took) members.push(`"took":${this.took}`);
+    if (f.errors) members.push(`"errors":${this.errors}`);
+    // Filtered, an answer without items leaves out `items` (as the generic filter leaves out what keeps nothing).
+    if (!f.items || (first < 0 && f !== WHOLE_ANSWER)) return Buffer.from(`{${members.join(',')}}`);
+    members.push('"items":[');
+    return Buffer.concat([Buffer.from(`{${members.join(',')}`), ...items, Buffer.from(']}')]);
   }
 
+  /** Writes an item with the comma before it. */
   private append(text: string): void {
-    this.comma(text.length * 3);
-    this.pos += this.buf.write(text, this.pos);
-  }
-
-  /** Counts an item and writes the comma before it (unless it is the first), with room for `room` more bytes. */
-  private comma(room = 0): void {
-    if (this.pos + room + 1 > this.buf.length) {
+    const room = text.length * 3 + 1;
+    if (this.pos + room > this.buf.length) {
       this.cut();
-      this.buf = Buffer.allocUnsafe(Math.max(PART_BYTES, room + 1));
+      this.buf = Buffer.allocUnsafe(Math.max(PART_BYTES, room));
     }
-    if (this.size++ > 0) this.buf[this.pos++] = 44;
+    this.buf[this.pos++] = 44;
+    this.pos += this.buf.write(text, this.pos);
   }
 
   /** Ends the current buffer's part (what follows is written after it). */
@@ -186,15 +295,20 @@ export class BulkAnswer {
 }
 
 /**
- * A run's items. Consecutive items of one day whose sequence numbers have as
- * many digits have the same length and differ only in those digits: they are
- * laid down with one native fill of a template, and then each gets its
- * digits (copying prefix and tail per item cost most of the answer's time).
- * The first item of the answer takes no comma.
+ * A run's items, each with a comma before it. Consecutive items of one day
+ * whose sequence numbers have as many digits have the same length and differ
+ * only in those digits: they are laid down with one native fill of a
+ * template, and then each gets its digits (copying prefix and tail per item
+ * cost most of the answer's time). Items without their id are all alike.
  */
 function createdItems(run: CreatedRun): Buffer {
-  const { head, keys, from, count } = run;
-  const itemMax = 1 + head.length + MAX_ID_BYTES + CREATED_TAIL.length;
+  const { shape, keys, from, count } = run;
+  const { head, tail } = shape;
+  if (!shape.withId) {
+    const item = Buffer.concat([COMMA, head]);
+    return Buffer.allocUnsafe(count * item.length).fill(item);
+  }
+  const itemMax = 1 + head.length + MAX_ID_BYTES + tail.length;
   const out = Buffer.allocUnsafe(count * itemMax);
   const template = Buffer.allocUnsafe(itemMax);
   template[0] = 44;
@@ -202,10 +316,6 @@ function createdItems(run: CreatedRun): Buffer {
   let pos = 0;
   let k = from;
   const end = from + count;
-  if (!run.afterItem) {
-    pos = createdItem(out, pos, head, keys.days[k], keys.seqs[k]);
-    k++;
-  }
   while (k < end) {
     const day = keys.days[k];
     const digits = digitCount(keys.seqs[k]);
@@ -216,23 +326,14 @@ function createdItems(run: CreatedRun): Buffer {
     // The template: a comma, the head, the day and a dash, room for the digits, the tail.
     const seqAt = writeDigits(template, 1 + head.length, day) + 1;
     template[seqAt - 1] = 45;
-    const length = seqAt + digits + CREATED_TAIL.length;
-    CREATED_TAIL.copy(template, seqAt + digits);
+    const length = seqAt + digits + tail.length;
+    tail.copy(template, seqAt + digits);
     const n = last - k;
     out.fill(template.subarray(0, length), pos, pos + n * length);
     for (let at = pos + seqAt; k < last; k++, at += length) writeDigits(out, at, keys.seqs[k]);
     pos += n * length;
   }
   return out.subarray(0, pos);
-}
-
-/** One created item without the comma before it; returns the position after it. */
-function createdItem(out: Buffer, pos: number, head: Buffer, day: number, seq: number): number {
-  pos += head.copy(out, pos);
-  pos = writeDigits(out, pos, day);
-  out[pos++] = 45;
-  pos = writeDigits(out, pos, seq);
-  return pos + CREATED_TAIL.copy(out, pos);
 }
 
 /** The number of decimal digits of a whole number, at least 0. */

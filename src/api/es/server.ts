@@ -16,6 +16,7 @@ import { BadEncoding, decodeContentEncoding, PayloadTooLarge } from '../../inges
 import { QuerySyntaxError } from '../../query/ast.js';
 import { QueryError } from '../../store/store.js';
 import { checkAuthorization } from '../auth.js';
+import { repeatedParam } from '../params.js';
 import { EsMeta, registerEsAdminRoutes } from './admin.js';
 import type { EsContext } from './context.js';
 import { contentTooLong, EsError, illegalArgument, noHandler, parsingException, securityException } from './errors.js';
@@ -69,10 +70,17 @@ export function buildEsApp(ctx: EsContext): FastifyInstance {
     });
   }
 
+  // Routes read each parameter as one string: `?q=a&q=b` is refused, not half read.
+  app.addHook('preValidation', async (req) => {
+    const repeated = repeatedParam(req.query);
+    if (repeated !== null) throw illegalArgument(`request [${req.url.split('?')[0]}] has the parameter [${repeated}] more than once; give each parameter once`);
+  });
+
   // `?filter_path=` (what Logstash, Beats and Kibana send to trim answers) applies to every JSON answer.
   app.addHook('preSerialization', async (req, _reply, payload) => {
-    const fp = (req.query as Record<string, string | undefined>).filter_path;
-    if (fp === undefined || fp === '' || payload === null || typeof payload !== 'object') return payload;
+    const fp: unknown = (req.query as Record<string, unknown>).filter_path;
+    // Not a string: given twice, which the request is refused for (with an answer that is not filtered).
+    if (typeof fp !== 'string' || fp === '' || payload === null || typeof payload !== 'object') return payload;
     return filterPath(payload, fp);
   });
 

@@ -27,7 +27,7 @@ import type { FilterNode } from '../../query/ast.js';
 import { RowKeys, type Hit, type Store } from '../../store/store.js';
 import { indexNameProblem, indexUuid, isObject, resolveDateMath, type EsMeta } from './admin.js';
 import type { EsContext } from './context.js';
-import { BulkAnswer, writeResponse, type ItemResult } from './bulk-answer.js';
+import { answerFilter, BulkAnswer, WHOLE_ANSWER, writeResponse, type AnswerFilter, type ItemResult } from './bulk-answer.js';
 import { bad, BulkReader, checkActionMeta, parseSource, preview, type BulkAction, type BulkOp } from './bulk-body.js';
 import { esErrorBody, EsError, itemError, type EsErrorCause } from './errors.js';
 
@@ -286,11 +286,11 @@ export class EsWriter {
    * are read one at a time, in order of arrival (`reading`). Resolves
    * once everything is durable.
    */
-  async bulk(body: Buffer, defaultIndex: string | null, started: number): Promise<BulkAnswer> {
+  async bulk(body: Buffer, defaultIndex: string | null, started: number, filter: AnswerFilter = WHOLE_ANSWER): Promise<BulkAnswer> {
     const arrival = Date.now() * 1000;
     const reader = new BulkReader(body, defaultIndex, this.fieldNames);
     const targets = new WriteTargets(this.meta);
-    const answer = new BulkAnswer();
+    const answer = new BulkAnswer(filter);
     const writes = new ChunkedWrite(this.ctx.store);
     const keyed: BulkOp[] = [];
     let refused = 0;
@@ -633,12 +633,13 @@ export function registerEsWriteRoutes(app: FastifyInstance, ctx: EsContext, meta
     const body = bodyBytes(req);
     ctx.metrics.inc('logmill_ingest_bytes_total', 'Bytes received by inputs', body.length, { input: 'elasticsearch' });
     const defaultIndex = params.index !== undefined ? decodeName(params.index) : null;
-    const answer = await writer.bulk(body, defaultIndex, started);
     const q = req.query as Query;
-    if (q.filter_path !== undefined || (q.pretty !== undefined && q.pretty !== 'false')) {
-      // As an object, so that the server's filter_path and pretty handling apply.
-      return reply.send(JSON.parse(answer.bytes().toString('utf8')));
-    }
+    const pretty = q.pretty !== undefined && q.pretty !== 'false';
+    // A filter_path shippers send is written into the answer as it is built; any other (or ?pretty) goes through the
+    // server's generic handling of answers as objects.
+    const filter = q.filter_path === undefined ? WHOLE_ANSWER : answerFilter(q.filter_path);
+    const answer = await writer.bulk(body, defaultIndex, started, pretty || filter === null ? WHOLE_ANSWER : filter);
+    if (pretty || filter === null) return reply.send(JSON.parse(answer.bytes().toString('utf8')));
     return reply.type('application/json; charset=UTF-8').send(answer.bytes());
   };
   app.post('/_bulk', bulk);

@@ -2,11 +2,13 @@
  * The bulk answer writes created items from the store's keys at the end, in
  * runs laid down from templates: whatever the days, the digits of the
  * sequence numbers and the items between runs, the JSON must be exactly the
- * items in order.
+ * items in order. A filter_path written into the answer must give what the
+ * server's generic filter gives for the whole answer.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BulkAnswer, type ItemResult } from '../../../src/api/es/bulk-answer.js';
+import { answerFilter, BulkAnswer, type ItemResult } from '../../../src/api/es/bulk-answer.js';
+import { filterPath } from '../../../src/api/es/server.js';
 import { RowKeys } from '../../../src/store/store.js';
 import { prng } from '../../helpers/prng.js';
 
@@ -56,4 +58,69 @@ describe('bulk answer', () => {
       assert.equal(answer.size, expected.length);
     }
   });
+
+  /** A random bulk answer's calls, to be replayed into answers with different filters. */
+  function randomCalls(seed: number): ((answer: BulkAnswer) => void)[] {
+    const random = prng(seed);
+    const calls: ((answer: BulkAnswer) => void)[] = [];
+    const slots: ItemResult[] = [];
+    const size = 1 + Math.floor(random() * 30);
+    const keys = new RowKeys(size);
+    for (let i = 0; i < size; i++) {
+      keys.days[i] = 20261121;
+      keys.seqs[i] = 95 + i;
+      const roll = random();
+      if (roll < 0.15) {
+        const r: ItemResult = { action: 'index', index: 'x', id: null, status: 400, error: { type: 'mapper_parsing_exception', reason: `bad ${i}` } };
+        calls.push((a) => a.item(r));
+      } else if (roll < 0.3) {
+        slots.push(random() < 0.5 ? { action: 'index', index: 'x', id: `k${i}`, status: 200, result: 'updated', version: 2 } : { action: 'delete', index: 'x', id: `k${i}`, status: 404, result: 'not_found', version: 1 });
+        calls.push((a) => a.slot());
+      } else {
+        const action = random() < 0.5 ? 'create' : 'index';
+        calls.push((a) => a.created(action, 'logs-a', keys, i));
+      }
+    }
+    calls.push((a) => a.fill(slots, 7));
+    return calls;
+  }
+
+  it('writes a filter_path as the generic filter applies it to the whole answer', () => {
+    const filters = [
+      'errors,items.*.error,items.*.status',
+      'items.*.error',
+      'items.*._id',
+      'took,items.*._index,items.*.result',
+      'errors',
+      'items',
+      'items.*',
+      'items.*.*',
+      'took,nothing',
+      'items.*.nothing',
+      ' errors , items.*.status ',
+      '',
+    ];
+    for (let seed = 1; seed <= 60; seed++) {
+      const calls = randomCalls(seed);
+      const whole = new BulkAnswer();
+      for (const call of calls) call(whole);
+      const wholeJson = JSON.parse(whole.bytes().toString()) as unknown;
+      for (const expr of filters) {
+        const filter = answerFilter(expr);
+        assert.ok(filter !== null, expr);
+        const filtered = new BulkAnswer(filter);
+        for (const call of calls) call(filtered);
+        const expected = expr.trim() === '' ? wholeJson : filterPath(wholeJson, expr);
+        assert.deepEqual(JSON.parse(filtered.bytes().toString()), expected, `seed ${seed}, filter_path=${expr}`);
+        assert.equal(filtered.size, whole.size);
+      }
+    }
+  });
+
+  it('leaves the filters it cannot write to the generic one', () => {
+    for (const expr of ['-items', 'items.**', '**.status', 'item*', 'items.index.status', 'items.*.error.type', 'items.*.st*', 'took.x', '*']) {
+      assert.equal(answerFilter(expr), null, expr);
+    }
+  });
 });
+

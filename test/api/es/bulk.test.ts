@@ -496,6 +496,17 @@ describe('ES _bulk', () => {
     assert.equal(r.body.items[1].index.error.type, 'mapper_parsing_exception');
     const pretty = await bulk('/fp/_bulk?pretty', ndjson([{ index: {} }, { message: 'pretty' }]));
     assert.match(pretty.text, /\n {2}"took"/);
+    // Only errors asked for, and none: nothing but `errors` is left.
+    const quiet = await bulk('/fp/_bulk?filter_path=errors,items.*.error', ndjson([{ index: {} }, { message: 'quiet' }]));
+    assert.deepEqual(quiet.body, { errors: false });
+    // A filter the answer is not written with (an exclusion) goes through the generic one.
+    const excluded = await bulk('/fp/_bulk?filter_path=-took,-items.*._version', ndjson([{ create: {} }, { message: 'excluded' }]));
+    assert.deepEqual(Object.keys(excluded.body), ['errors', 'items']);
+    assert.deepEqual(Object.keys(excluded.body.items[0].create), ['_index', '_id', 'result', 'status']);
+    const twice = await bulk('/fp/_bulk?filter_path=errors&filter_path=took', ndjson([{ index: {} }, { message: 'twice' }]));
+    assert.equal(twice.status, 400);
+    assert.equal(twice.body.error.type, 'illegal_argument_exception');
+    assert.match(twice.body.error.reason, /\[filter_path\] more than once/);
   });
 
   it('never answers 500 for garbage', async () => {
