@@ -15,7 +15,7 @@
  *   the same events;
  * - Elasticsearch _bulk through the official client's bulk helper, given
  *   objects and given NDJSON lines, each with the whole answer and with the
- *   `filter_path` Logstash asks every bulk request for, beside native HTTP
+ *   `filter_path` Logstash and Filebeat ask every bulk request for, beside native HTTP
  *   NDJSON of the same documents, and the helper alone against a server that
  *   only answers (in the same shape);
  * - every ingest starts on a quiet server (the conversion of the one before
@@ -235,7 +235,7 @@ async function beatsPhase({ url, ports, docs }: Bench, nativeRate: number): Prom
   rows.push(['Beats v2 over TLS, acknowledged events/s', fmt(beatsRate), `${fmt(nativeRate)} (native HTTP NDJSON)`, (beatsRate / nativeRate).toFixed(2)]);
 }
 
-/** What Logstash's elasticsearch output asks every bulk request for: only whether anything failed, and each item's status and error. */
+/** What Logstash's elasticsearch output and Filebeat ask every bulk request for: only whether anything failed, and each item's status and error. */
 const LOGSTASH_FILTER_PATH = 'errors,items.*.error,items.*.status';
 
 /**
@@ -247,7 +247,7 @@ const LOGSTASH_FILTER_PATH = 'errors,items.*.error,items.*.status';
  * left to the server.
  *
  * Each runs twice: with the whole answer (an item of five fields per document, which the helper parses), and
- * with the `filter_path` Logstash sends (each item its status, and its error if any), a bulk option of the helper.
+ * with the `filter_path` Logstash and Filebeat send (each item its status, and its error if any), a bulk option of the helper.
  */
 async function bulkPhase({ url, server, ports, docs }: Bench, native: { rate: number; serverUs: number }): Promise<void> {
   // The NDJSON lines are tagged in the file, as a file being indexed would have them: tagged by the shipper, each
@@ -264,7 +264,7 @@ async function bulkPhase({ url, server, ports, docs }: Bench, native: { rate: nu
       { name: 'NDJSON lines', arg: 'lines' },
     ] as const) {
       for (const filterPath of [null, LOGSTASH_FILTER_PATH]) {
-        const name = filterPath === null ? kind.name : `${kind.name}, filter_path as Logstash`;
+        const name = filterPath === null ? kind.name : `${kind.name}, filter_path as Beats/Logstash`;
         log(`the bulk helper against a server that only answers: ${fmt(N)} documents as ${name}`);
         ceilings.push(fmt((await shipperRun(nullEs.port, files[kind.arg], kind.arg, filterPath, nullEs.pid)).rate));
         await settle(url);

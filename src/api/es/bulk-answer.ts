@@ -11,8 +11,8 @@
  * a shipper parses one item per document it sends. Single-document answers,
  * which cost nothing per document, keep Elasticsearch's full shape.
  *
- * A `filter_path` of the kind shippers send (Logstash asks for
- * `errors,items.*.error,items.*.status`) is applied as the answer is written:
+ * A `filter_path` of the kind shippers send (Logstash and Filebeat
+ * ask for `errors,items.*.error,items.*.status`) is applied as the answer is written:
  * parsing the whole answer to filter it cost the server more than writing it.
  */
 import type { RowKeys } from '../../store/store.js';
@@ -76,7 +76,8 @@ export const WHOLE_ANSWER: AnswerFilter = { took: true, errors: true, items: tru
  * it cannot (exclusions, `**`, wildcards inside names, paths into `error`):
  * those go through the server's generic filter, applied to the answer as an
  * object, with the same result at a higher cost. Shippers send the simple
- * kind: Logstash asks every bulk request for `errors,items.*.error,items.*.status`.
+ * kind: Logstash and Filebeat ask every bulk request for
+ * `errors,items.*.error,items.*.status`.
  */
 export function answerFilter(expr: string): AnswerFilter | null {
   const filter = { took: false, errors: false, items: false, itemFields: new Set<string>() as Set<string> | null };
