@@ -9,7 +9,7 @@ import { ConfigSyntaxError, type ConfigTree } from '../pipeline/parser/ast.js';
 import { parseConfig } from '../pipeline/parser/parse.js';
 import { buildPipeline } from '../pipeline/runtime.js';
 import { PipelineConfigError } from '../pipeline/settings.js';
-import type { PipelineLogger } from '../pipeline/plugin.js';
+import { UNWATCHED, type PipelineLogger } from '../pipeline/plugin.js';
 import { CliError } from './client.js';
 
 export interface PipelineOptions {
@@ -27,7 +27,7 @@ export async function runPipelineCommand(options: PipelineOptions): Promise<void
   const logger = stderrLogger(level);
   const tree = readConfig(options);
   const controller = new AbortController();
-  const context = { logger, signal: controller.signal, stdin: process.stdin, stdout: process.stdout };
+  const context = { logger, signal: controller.signal, stdin: process.stdin, stdout: process.stdout, watchdog: UNWATCHED, dataDir: path.resolve(process.env.LOGMILL_DATA ?? 'data') };
   let pipeline;
   try {
     pipeline = buildPipeline(tree, context);

@@ -22,12 +22,39 @@ export interface PluginContext {
   /** Where inputs such as stdin read from and outputs such as stdout write to (a test may give its own). */
   readonly stdin: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WritableStream;
+  /** Guards steps that may run away (a grok match): see `Watchdog`. */
+  readonly watchdog: Watchdog;
+  /** The directory for state an input keeps between runs (a file input's sincedb), when none is given. */
+  readonly dataDir: string;
+}
+
+/**
+ * A filter calls `arm(timeoutMs)` before a step that may run away (a regular expression that
+ * backtracks without end) and `disarm()` after it. Where filters run in worker threads, the pipeline
+ * stops a worker whose armed step outlives its time and runs the batch again; on that second run
+ * `arm` answers false for the step that ran away, and the filter tags the event instead of running it
+ * (grok's `_groktimeout`). Where nothing watches, `arm` always answers true.
+ */
+export interface Watchdog {
+  arm(timeoutMs: number): boolean;
+  disarm(): void;
+}
+
+export const UNWATCHED: Watchdog = { arm: () => true, disarm: () => {} };
+
+/** An address an input listens on, so that two listeners on one port are refused before either starts. */
+export interface Listener {
+  readonly protocol: 'tcp' | 'udp';
+  readonly host: string;
+  readonly port: number;
 }
 
 export type Emit = (events: PipelineEvent[]) => Promise<void>;
 
 export interface Input {
   readonly label: string;
+  /** The addresses it will listen on (known from its settings before it starts). */
+  readonly listeners?: readonly Listener[];
   /** Runs until the input has nothing more (a generator's count, the end of stdin) or the signal aborts. */
   run(emit: Emit): Promise<void>;
 }

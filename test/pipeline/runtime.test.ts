@@ -9,7 +9,8 @@ import { PassThrough } from 'node:stream';
 import { parseConfig } from '../../src/pipeline/parser/parse.js';
 import { buildPipeline } from '../../src/pipeline/runtime.js';
 import { PipelineConfigError } from '../../src/pipeline/settings.js';
-import type { PipelineLogger } from '../../src/pipeline/plugin.js';
+import os from 'node:os';
+import { UNWATCHED, type PipelineLogger } from '../../src/pipeline/plugin.js';
 
 interface Run {
   events: Array<Record<string, any>>;
@@ -28,7 +29,7 @@ async function runConfig(config: string, stdinText?: string): Promise<Run> {
   let text = '';
   stdout.on('data', (d: Buffer) => (text += d.toString()));
   const logs: string[] = [];
-  const pipeline = buildPipeline(parseConfig(config), { logger: quietLogger(logs), signal: new AbortController().signal, stdin, stdout });
+  const pipeline = buildPipeline(parseConfig(config), { logger: quietLogger(logs), signal: new AbortController().signal, stdin, stdout, watchdog: UNWATCHED, dataDir: os.tmpdir() });
   if (stdinText !== undefined) stdin.end(stdinText);
   await pipeline.run();
   const lines = text.split('\n').filter(Boolean);
@@ -37,7 +38,7 @@ async function runConfig(config: string, stdinText?: string): Promise<Run> {
 }
 
 function build(config: string): void {
-  buildPipeline(parseConfig(config), { logger: quietLogger([]), signal: new AbortController().signal, stdin: new PassThrough(), stdout: new PassThrough() });
+  buildPipeline(parseConfig(config), { logger: quietLogger([]), signal: new AbortController().signal, stdin: new PassThrough(), stdout: new PassThrough(), watchdog: UNWATCHED, dataDir: os.tmpdir() });
 }
 
 describe('pipeline runtime', () => {
