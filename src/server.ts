@@ -15,6 +15,10 @@ import type { TlsOptions } from './ingest/tls.js';
 import { startEsServer, type RunningEsServer } from './api/es/server.js';
 import { DuckDBStore } from './store/duckdb/store.js';
 import type { Store } from './store/store.js';
+import type { IngestPipelines } from './api/es/context.js';
+import { PipelineHost } from './pipeline/host.js';
+import { PipelineLoadError, readConfigPath, readPipelinesYml, singlePipeline, type PipelineSpec } from './pipeline/config-files.js';
+import type { Listener, LocalEs } from './pipeline/plugin.js';
 
 export interface RunningServer {
   config: ServerConfig;
@@ -24,7 +28,11 @@ export interface RunningServer {
   url: string;
   /** The Elasticsearch-compatible API's address, when it is on. */
   esUrl: string | null;
+  /** The Elasticsearch-compatible API, when it is on. */
+  es: RunningEsServer | null;
   inputs: Input[];
+  /** The pipelines it runs (`-f` / `--pipelines`), or null. */
+  pipelines: PipelineHost | null;
   close(): Promise<void>;
 }
 
@@ -57,8 +65,50 @@ export function checkExposure(config: ServerConfig): void {
   }
 }
 
+/** The pipelines `-f` or `--pipelines` name, read and parsed (not yet built). */
+export function pipelineSpecs(config: ServerConfig): PipelineSpec[] {
+  if (config.pipelineConfig && config.pipelines) throw new StartupError('give pipelines with -f (--path-config) or with --pipelines, not both (as Logstash ignores pipelines.yml when -f is given, which surprises)');
+  try {
+    if (config.pipelineConfig) return [singlePipeline(readConfigPath(config.pipelineConfig), config.pipelineConfig)];
+    if (config.pipelines) return readPipelinesYml(config.pipelines);
+  } catch (error) {
+    if (error instanceof PipelineLoadError) throw new StartupError(error.message);
+    throw error;
+  }
+  return [];
+}
+
+/** The server's own listeners, which no pipeline input may take. */
+function serverListeners(config: ServerConfig): Array<{ name: string } & Listener> {
+  const out: Array<{ name: string } & Listener> = [];
+  const add = (name: string, addr: string | null, protocols: Array<'tcp' | 'udp'>): void => {
+    if (!addr) return;
+    const { host, port } = splitHostPort(addr);
+    for (const protocol of protocols) out.push({ name, protocol, host, port });
+  };
+  add('--http', config.http, ['tcp']);
+  add('--es', config.es, ['tcp']);
+  add('--tcp', config.tcp, ['tcp']);
+  add('--udp', config.udp, ['udp']);
+  add('--syslog', config.syslog, ['tcp', 'udp']);
+  add('--syslog-tls', config.syslogTls, ['tcp']);
+  add('--beats', config.beats, ['tcp']);
+  add('--gelf', config.gelf, ['tcp', 'udp']);
+  return out;
+}
+
+function localEs(es: RunningEsServer): LocalEs {
+  const own = new URL(es.address());
+  const loopback = (h: string): boolean => h === 'localhost' || h === '[::1]' || /^127\./.test(h);
+  return {
+    isSelf: (url) => url.port === own.port && url.protocol === own.protocol && (url.hostname === own.hostname || (loopback(url.hostname) && (loopback(own.hostname) || own.hostname === '0.0.0.0'))),
+    request: (method, path, body, contentType) => es.request(method, path, body, contentType),
+  };
+}
+
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   checkExposure(config);
+  const specs = pipelineSpecs(config);
   const metrics = new Metrics();
   const store = new DuckDBStore({
     dir: config.data,
@@ -83,8 +133,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const url = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : `http://${config.http}`;
 
   let es: RunningEsServer | null = null;
+  let pipelines: PipelineHost | null = null;
+  const ingestPipelines: IngestPipelines = {
+    get running() {
+      return pipelines !== null;
+    },
+    transform: (name) => pipelines?.transform(name) ?? null,
+  };
   try {
-    if (config.es) es = await startEsServer(config.es, { store, metrics, config });
+    if (config.es) es = await startEsServer(config.es, { store, metrics, config, ingestPipelines });
     const tls = tlsOptions(config);
     if (config.tcp) inputs.push(await startTcpLines(config.tcp, inputCtx));
     if (config.udp) inputs.push(await startUdpLines(config.udp, inputCtx));
@@ -107,7 +164,22 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       inputs.push(await startBeatsInput(config.beats, inputCtx, { tls: config.beatsTls ? tls ?? undefined : undefined }));
     }
     if (config.gelf) inputs.push(...(await startGelfInputs(config.gelf, inputCtx)));
+    if (specs.length > 0) {
+      try {
+        pipelines = await PipelineHost.start(specs, {
+          writeStore: (events) => store.write(events),
+          localEs: es ? localEs(es) : null,
+          dataDir: config.data,
+          logger: { debug: (m) => app.log.debug(m), info: (m) => app.log.info(m), warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) },
+          serverListeners: serverListeners(config),
+        });
+      } catch (error) {
+        if (error instanceof Error && error.name === 'PipelineStartError') throw new StartupError(error.message);
+        throw error;
+      }
+    }
   } catch (err) {
+    await (pipelines as PipelineHost | null)?.close();
     for (const i of inputs) await i.close();
     await es?.close();
     await app.close();
@@ -129,9 +201,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     app,
     url,
     esUrl: es?.address() ?? null,
+    es,
     inputs,
+    pipelines,
     close: async () => {
       clearInterval(retentionTimer);
+      await pipelines?.close();
       for (const i of inputs) await i.close();
       await es?.close();
       await app.close();

@@ -4,14 +4,16 @@ import { ConfigError, loadConfig, type ServerConfig } from '../core/config.js';
 import { startServer, StartupError } from '../server.js';
 import { apiRequest, CliError } from './client.js';
 import { importFiles } from './import.js';
-import { runPipelineCommand } from './pipeline.js';
+import { runPipelineCommand, runPipelineTest } from './pipeline.js';
 import { formatTable } from './table.js';
 
 const program = new Command();
 program
   .name('logmill')
   .description('A light, fast, loss-free log platform: ingest, process, store and search logs.')
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  // Lets `pipeline` and `pipeline test` each own their -f/-e (commander needs it on the root as well).
+  .enablePositionalOptions();
 
 program
   .command('server')
@@ -39,6 +41,8 @@ program
   .option('--max-body-bytes <n>', 'largest HTTP request body (LOGMILL_MAX_BODY_BYTES; default 67108864)')
   .option('--memory-limit <size>', "DuckDB's memory limit (LOGMILL_MEMORY_LIMIT; default 256MB)")
   .option('--log-level <level>', 'silent, error, warn, info or debug (LOGMILL_LOG_LEVEL; default info)')
+  .option('-f, --path-config <path>', 'run a Logstash configuration as pipeline "main": a file, a directory of *.conf (name order) or a glob (LOGMILL_PATH_CONFIG)')
+  .option('--pipelines <file>', "run the pipelines a Logstash pipelines.yml lists (pipeline.id, path.config or config.string, pipeline.workers) (LOGMILL_PIPELINES)")
   .action(async (flags: Record<string, string | boolean | undefined>) => {
     const config = loadConfig({
       file: typeof flags.config === 'string' ? flags.config : undefined,
@@ -66,6 +70,8 @@ program
         maxBodyBytes: flags.maxBodyBytes,
         memoryLimit: flags.memoryLimit,
         logLevel: flags.logLevel,
+        pipelineConfig: flags.pathConfig,
+        pipelines: flags.pipelines,
       } satisfies Partial<Record<keyof ServerConfig, string | boolean | undefined>>,
     });
     const server = await startServer(config);
@@ -132,15 +138,28 @@ program
     if (s.rejected > 0) process.exitCode = 2;
   });
 
-program
+const pipelineCommand = program
   .command('pipeline')
-  .description('Run a Logstash configuration (inputs, filters, outputs), as logstash -f does')
+  .description('Run a Logstash configuration (inputs, filters, outputs), as logstash -f does; "pipeline test" tries its filters on lines')
+  // `pipeline test -f X`: options after "test" are the subcommand's, not this command's own -f.
+  .enablePositionalOptions()
   .option('-f, --path-config <file>', 'configuration file, or a directory whose *.conf files are read in name order')
   .option('-e, --config-string <config>', 'configuration given as text, e.g. \'input { stdin {} } output { stdout {} }\'')
   .option('-t, --config-test', 'check the configuration, print "Configuration OK" and exit')
   .option('--log-level <level>', 'debug, info, warn, error or silent (LOGMILL_LOG_LEVEL)', process.env.LOGMILL_LOG_LEVEL ?? 'info')
   .action(async (o: { pathConfig?: string; configString?: string; configTest?: boolean; logLevel: string }) => {
     await runPipelineCommand({ file: o.pathConfig, config: o.configString, configTest: o.configTest, logLevel: o.logLevel });
+  });
+
+pipelineCommand
+  .command('test')
+  .description("Run a configuration's filters over standard input's lines and print each event with its failure tags: logmill pipeline test -f my.conf < sample.log")
+  .option('-f, --path-config <file>', 'configuration file, or a directory whose *.conf files are read in name order')
+  .option('-e, --config-string <config>', "configuration given as text, e.g. 'filter { grok { match => { \"message\" => \"%{COMBINEDAPACHELOG}\" } } }'")
+  .option('--json', 'print one JSON object a line instead of rubydebug')
+  .option('--log-level <level>', 'debug, info, warn, error or silent (LOGMILL_LOG_LEVEL)', process.env.LOGMILL_LOG_LEVEL ?? 'warn')
+  .action(async (o: { pathConfig?: string; configString?: string; json?: boolean; logLevel: string }) => {
+    await runPipelineTest({ file: o.pathConfig, config: o.configString, json: o.json, logLevel: o.logLevel });
   });
 
 function parsePositiveInt(v: string): number {

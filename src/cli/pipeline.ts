@@ -2,14 +2,20 @@
  * `logmill pipeline -f FILE` / `-e CONFIG`: runs a Logstash configuration file, as `logstash -f` does.
  * `-t` (`--config-test`) checks it and exits. Log lines go to stderr so that stdout stays the
  * output's (a `stdout {}` output writes there).
+ *
+ * `logmill pipeline test -f FILE < sample.log`: the configuration's filters over the lines of standard
+ * input, each result printed (rubydebug, or one JSON object a line with --json) with its failure tags,
+ * so that writing a configuration takes minutes. No inputs or outputs run and no server is needed.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigSyntaxError, type ConfigTree } from '../pipeline/parser/ast.js';
-import { parseConfig } from '../pipeline/parser/parse.js';
+import readline from 'node:readline';
+import type { ConfigTree } from '../pipeline/parser/ast.js';
+import { PipelineLoadError, parseText, readConfigPath } from '../pipeline/config-files.js';
+import { PipelineEvent } from '../pipeline/event.js';
 import { buildPipeline } from '../pipeline/runtime.js';
-import { PipelineConfigError } from '../pipeline/settings.js';
-import { UNWATCHED, type PipelineLogger } from '../pipeline/plugin.js';
+import { PipelineConfigError, Settings } from '../pipeline/settings.js';
+import { UNWATCHED, type PipelineLogger, type PluginContext } from '../pipeline/plugin.js';
+import { rubydebugEncoder } from '../pipeline/codecs/rubydebug.js';
 import { CliError } from './client.js';
 
 export interface PipelineOptions {
@@ -21,20 +27,18 @@ export interface PipelineOptions {
 
 const LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 
-export async function runPipelineCommand(options: PipelineOptions): Promise<void> {
+function contextFor(options: { logLevel: string }, signal: AbortSignal): PluginContext {
   const level = LEVELS.indexOf(options.logLevel as (typeof LEVELS)[number]);
   if (level < 0) throw new CliError(`--log-level must be one of ${LEVELS.join(', ')}`);
-  const logger = stderrLogger(level);
-  const tree = readConfig(options);
+  return { logger: stderrLogger(level), signal, stdin: process.stdin, stdout: process.stdout, watchdog: UNWATCHED, dataDir: path.resolve(process.env.LOGMILL_DATA ?? 'data') };
+}
+
+export async function runPipelineCommand(options: PipelineOptions): Promise<void> {
   const controller = new AbortController();
-  const context = { logger, signal: controller.signal, stdin: process.stdin, stdout: process.stdout, watchdog: UNWATCHED, dataDir: path.resolve(process.env.LOGMILL_DATA ?? 'data') };
-  let pipeline;
-  try {
-    pipeline = buildPipeline(tree, context);
-  } catch (error) {
-    if (error instanceof PipelineConfigError) throw new CliError(`${options.file ?? 'config'}:${error.message}`);
-    throw error;
-  }
+  const context = contextFor(options, controller.signal);
+  const logger = context.logger;
+  const tree = readConfig(options);
+  const pipeline = build(tree, context, options.file);
   if (options.configTest) {
     process.stdout.write('Configuration OK\n');
     return;
@@ -56,34 +60,58 @@ export async function runPipelineCommand(options: PipelineOptions): Promise<void
   logger.info(`pipeline finished: ${counts.in} event(s) in, ${counts.out} out, ${counts.filtered} dropped by filters or sent nowhere`);
 }
 
-/** `-e` text, or `-f` a file or a directory of `*.conf` files read in name order and joined, as Logstash does. */
-function readConfig(options: PipelineOptions): ConfigTree {
-  if ((options.file === undefined) === (options.config === undefined)) throw new CliError('give the configuration with -f FILE or -e TEXT (one of them)');
-  if (options.config !== undefined) return parse(options.config, '-e');
-  const file = options.file as string;
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    throw new CliError(`no such file or directory: ${file}`);
-  }
-  const files = stat.isDirectory()
-    ? fs
-        .readdirSync(file)
-        .filter((name) => name.endsWith('.conf'))
-        .sort()
-        .map((name) => path.join(file, name))
-    : [file];
-  if (files.length === 0) throw new CliError(`${file} holds no .conf file`);
-  const trees = files.map((f) => parse(fs.readFileSync(f, 'utf8'), f));
-  return { sections: trees.flatMap((t) => t.sections) };
+export interface PipelineTestOptions {
+  file?: string;
+  config?: string;
+  json?: boolean;
+  logLevel: string;
 }
 
-function parse(text: string, source: string): ConfigTree {
+/** The filters over standard input's lines; exit code 2 when any event carries a failure tag (`_…failure`, `_groktimeout`). */
+export async function runPipelineTest(options: PipelineTestOptions): Promise<void> {
+  const context = contextFor(options, new AbortController().signal);
+  const whole = readConfig(options);
+  // Only the filters run: inputs and outputs may need certificates, servers or the store, none of which a test has.
+  const tree: ConfigTree = { sections: whole.sections.filter((s) => s.kind === 'filter') };
+  const pipeline = build(tree, context, options.file, true);
+  const encoder = rubydebugEncoder(new Settings({ name: 'rubydebug', attributes: [], at: { line: 1, column: 1 } }, 'codec'));
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  let read = 0;
+  let made = 0;
+  let failed = 0;
+  const failures = new Map<string, number>();
+  for await (const line of lines) {
+    read++;
+    for (const event of pipeline.filter([new PipelineEvent({ message: line, event: { original: line } })])) {
+      made++;
+      const tags = event.tags().filter((t) => t.startsWith('_'));
+      if (tags.length > 0) failed++;
+      for (const t of tags) failures.set(t, (failures.get(t) ?? 0) + 1);
+      process.stdout.write(options.json ? `${JSON.stringify(event.toJSON())}\n` : encoder.encode(event));
+    }
+  }
+  const tagged = [...failures].map(([t, n]) => `${t} ${n}`).join(', ');
+  process.stderr.write(`${read} line(s) in, ${made} event(s) out, ${failed} with a failure tag${tagged ? ` (${tagged})` : ''}\n`);
+  if (failed > 0) process.exitCode = 2;
+}
+
+function build(tree: ConfigTree, context: PluginContext, file: string | undefined, filtersOnly = false) {
   try {
-    return parseConfig(text, source);
+    return buildPipeline(tree, context, filtersOnly ? { requireInput: false, defaultOutput: 'stdout' } : {});
   } catch (error) {
-    if (error instanceof ConfigSyntaxError) throw new CliError(error.message);
+    if (error instanceof PipelineConfigError) throw new CliError(`${file ?? 'config'}:${error.message}`);
+    throw error;
+  }
+}
+
+/** `-e` text, or `-f` a file, a glob, or a directory of `*.conf` files read in name order and joined, as Logstash does. */
+function readConfig(options: { file?: string; config?: string }): ConfigTree {
+  if ((options.file === undefined) === (options.config === undefined)) throw new CliError('give the configuration with -f FILE or -e TEXT (one of them)');
+  try {
+    if (options.config !== undefined) return parseText(options.config, '-e');
+    return readConfigPath(options.file as string);
+  } catch (error) {
+    if (error instanceof PipelineLoadError) throw new CliError(error.message);
     throw error;
   }
 }

@@ -44,6 +44,10 @@ export interface ServerConfig {
   maxBodyBytes: number;
   memoryLimit: string;
   logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /** A Logstash configuration (file, directory of *.conf, or glob) the server runs as pipeline "main", or null. */
+  pipelineConfig: string | null;
+  /** A Logstash pipelines.yml listing the pipelines the server runs, or null. */
+  pipelines: string | null;
 }
 
 export const DEFAULTS: ServerConfig = {
@@ -69,6 +73,8 @@ export const DEFAULTS: ServerConfig = {
   maxBodyBytes: 64 * 1024 * 1024,
   memoryLimit: '256MB',
   logLevel: 'info',
+  pipelineConfig: null,
+  pipelines: null,
 };
 
 /** Each setting, its environment variable and how to read a text value of it. */
@@ -95,6 +101,8 @@ const SETTINGS: { key: keyof ServerConfig; env: string; parse: (v: string) => un
   { key: 'maxBodyBytes', env: 'LOGMILL_MAX_BODY_BYTES', parse: positiveInt('max body bytes') },
   { key: 'memoryLimit', env: 'LOGMILL_MEMORY_LIMIT', parse: String },
   { key: 'logLevel', env: 'LOGMILL_LOG_LEVEL', parse: parseLogLevel },
+  { key: 'pipelineConfig', env: 'LOGMILL_PATH_CONFIG', parse: String },
+  { key: 'pipelines', env: 'LOGMILL_PIPELINES', parse: String },
 ];
 
 export class ConfigError extends Error {}
@@ -147,6 +155,7 @@ export function parseHostPort(v: string): string {
 /** The command-line flag of a setting, as users type it. */
 export function flagName(key: string): string {
   if (key === 'retentionDays') return '--retention';
+  if (key === 'pipelineConfig') return '--path-config';
   return '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 }
 

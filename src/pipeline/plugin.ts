@@ -5,6 +5,7 @@
  * An input's `emit` resolves only when every output has taken the batch, so an input that can
  * acknowledge its source (a file offset, a Beats window) does so after the events are delivered.
  */
+import type { LogEvent } from '../core/event.js';
 import type { PipelineEvent, PipelineObject } from './event.js';
 import type { Settings } from './settings.js';
 
@@ -26,6 +27,33 @@ export interface PluginContext {
   readonly watchdog: Watchdog;
   /** The directory for state an input keeps between runs (a file input's sincedb), when none is given. */
   readonly dataDir: string;
+  /** What the server offers the pipelines it runs; absent when a pipeline runs on its own (`logmill pipeline`). */
+  readonly host?: PipelineHostServices;
+}
+
+/** The server's parts that pipelines inside it use. */
+export interface PipelineHostServices {
+  /** Writes events to the Logmill store; resolves once they are durable. */
+  writeStore(events: LogEvent[]): Promise<void>;
+  /** The server's own Elasticsearch-compatible API, reached in-process; null when it is off. */
+  readonly localEs: LocalEs | null;
+  /** Pipeline-to-pipeline addresses (`pipeline { address => … }` / `pipeline { send_to => … }`). */
+  readonly bus: PipelineBus;
+}
+
+/** An in-process way to the server's Elasticsearch-compatible API, for `elasticsearch` outputs aimed at it. */
+export interface LocalEs {
+  /** Whether `url` (from an output's `hosts`) is the server's own Elasticsearch-compatible address. */
+  isSelf(url: URL): boolean;
+  request(method: string, path: string, body?: string, contentType?: string): Promise<{ status: number; body: string }>;
+}
+
+/** Where pipelines hand events to each other, by address. */
+export interface PipelineBus {
+  /** Claims an address for an input; the returned function gives it up. Throws if the address is taken. */
+  listen(address: string, receive: Emit): () => void;
+  /** Hands events to the pipeline listening at `address`; resolves once that pipeline's outputs have them. */
+  send(address: string, events: PipelineEvent[]): Promise<void>;
 }
 
 /**

@@ -2,14 +2,18 @@
 import type { FilterFactory, InputFactory, OutputFactory } from './plugin.js';
 import { generatorInput } from './inputs/generator.js';
 import { stdinInput } from './inputs/stdin.js';
+import { pipelineInput } from './inputs/pipeline.js';
 import { dropFilter } from './filters/drop.js';
 import { mutateFilter } from './filters/mutate.js';
 import { elasticsearchOutput } from './outputs/elasticsearch/index.js';
 import { stdoutOutput } from './outputs/stdout.js';
+import { logmillOutput } from './outputs/logmill.js';
+import { pipelineOutput } from './outputs/pipeline.js';
 
 export const inputs: Readonly<Record<string, InputFactory>> = {
   generator: generatorInput,
   stdin: stdinInput,
+  pipeline: pipelineInput,
 };
 
 export const filters: Readonly<Record<string, FilterFactory>> = {
@@ -20,4 +24,6 @@ export const filters: Readonly<Record<string, FilterFactory>> = {
 export const outputs: Readonly<Record<string, OutputFactory>> = {
   elasticsearch: elasticsearchOutput,
   stdout: stdoutOutput,
+  logmill: logmillOutput,
+  pipeline: pipelineOutput,
 };

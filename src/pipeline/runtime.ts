@@ -45,6 +45,11 @@ export class Pipeline {
     return this.counts;
   }
 
+  /** A batch through the filters alone (what `_bulk?pipeline=` and `logmill pipeline test` run); dropped events are left out. */
+  filter(events: PipelineEvent[]): PipelineEvent[] {
+    return runFilters(this.filters, events).filter((e) => !e.cancelled);
+  }
+
   /** One batch through filters and outputs; resolves when every chosen output has taken it. */
   async process(events: PipelineEvent[]): Promise<void> {
     this.counts.in += events.length;
@@ -97,7 +102,14 @@ function route(steps: readonly Step<Output>[], event: PipelineEvent, chosen: Set
   }
 }
 
-export function buildPipeline(tree: ConfigTree, context: PluginContext): Pipeline {
+export interface BuildOptions {
+  /** The output of a configuration that names none (inside the server: the store, `logmill {}`). */
+  readonly defaultOutput?: string;
+  /** Whether a configuration without inputs is refused (inside the server one may only serve `_bulk?pipeline=`). */
+  readonly requireInput?: boolean;
+}
+
+export function buildPipeline(tree: ConfigTree, context: PluginContext, options: BuildOptions = {}): Pipeline {
   const inputs: Input[] = [];
   const filters: Step<Filter>[] = [];
   const outputs: Step<Output>[] = [];
@@ -126,7 +138,12 @@ export function buildPipeline(tree: ConfigTree, context: PluginContext): Pipelin
         break;
     }
   }
-  if (inputs.length === 0) throw new PipelineConfigError('the configuration has no input: add an input section, such as input { stdin {} }');
+  if (inputs.length === 0 && options.requireInput !== false) throw new PipelineConfigError('the configuration has no input: add an input section, such as input { stdin {} }');
+  if (outputList.length === 0 && options.defaultOutput !== undefined && !tree.sections.some((s) => s.kind === 'output')) {
+    const output = make({ name: options.defaultOutput, attributes: [], at: { line: 1, column: 1 } }, 'output', outputPlugins, context);
+    outputList.push(output);
+    outputs.push({ kind: 'plugin', plugin: output });
+  }
   if (outputList.length === 0) throw new PipelineConfigError('the configuration has no output: add an output section, such as output { stdout {} }');
   return new Pipeline(inputs, filters, outputs, outputList);
 }

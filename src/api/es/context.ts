@@ -7,4 +7,15 @@ export interface EsContext {
   store: Store;
   metrics: Metrics;
   config: ServerConfig;
+  /** The server's pipelines, for `_bulk?pipeline=NAME`: the named one's filters over a document, or null if none has that name. */
+  ingestPipelines?: IngestPipelines;
+}
+
+import type { DocumentTransform } from '../../pipeline/host.js';
+export type { DocumentTransform };
+
+export interface IngestPipelines {
+  /** Whether the server runs any pipeline at all. */
+  readonly running: boolean;
+  transform(name: string): DocumentTransform | null;
 }

@@ -29,6 +29,10 @@ export type { EsContext } from './context.js';
 export interface RunningEsServer {
   /** The bound address as a URL: `http://127.0.0.1:9200`. */
   address(): string;
+  /** A request answered in-process, as if it had come over HTTP with the server's token (for pipelines inside the server). */
+  request(method: string, path: string, body?: string, contentType?: string): Promise<{ status: number; body: string }>;
+  /** TCP connections accepted so far (what shows that in-process requests took no socket). */
+  connectionsAccepted(): number;
   close(): Promise<void>;
 }
 
@@ -135,8 +139,19 @@ export async function startEsServer(listen: string, ctx: EsContext): Promise<Run
   const addr = app.server.address();
   const url =
     typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : `http://${listen}`;
+  const authorization = ctx.config.token ? `Bearer ${ctx.config.token}` : undefined;
+  let connections = 0;
+  app.server.on('connection', () => connections++);
   return {
     address: () => url,
+    connectionsAccepted: () => connections,
+    request: async (method, path, body, contentType = 'application/json') => {
+      const headers: Record<string, string> = {};
+      if (authorization) headers.authorization = authorization;
+      if (body !== undefined) headers['content-type'] = contentType;
+      const answer = await app.inject({ method: method as 'GET', url: path, headers, payload: body });
+      return { status: answer.statusCode, body: answer.body };
+    },
     close: async () => {
       // Requests under way finish (a bulk is answered once durable), but a connection that a client keeps
       // open (keep-alive) once its request is done must not hold the shutdown for the keep-alive timeout.

@@ -26,7 +26,7 @@ import { parseEventTime, parseIsoMicros } from '../../core/time.js';
 import type { FilterNode } from '../../query/ast.js';
 import { RowKeys, type Hit, type Store } from '../../store/store.js';
 import { indexNameProblem, indexUuid, isObject, resolveDateMath, type EsMeta } from './admin.js';
-import type { EsContext } from './context.js';
+import type { DocumentTransform, EsContext } from './context.js';
 import { answerFilter, BulkAnswer, WHOLE_ANSWER, writeResponse, type AnswerFilter, type ItemResult } from './bulk-answer.js';
 import { bad, BulkReader, checkActionMeta, parseSource, preview, type BulkAction, type BulkOp } from './bulk-body.js';
 import { esErrorBody, EsError, itemError, type EsErrorCause } from './errors.js';
@@ -241,6 +241,30 @@ class ChunkedWrite {
   }
 }
 
+/** A document of an index or create action through an ingest transform (`?pipeline=`). */
+function transformed(op: BulkOp, reader: BulkReader, transform: DocumentTransform): { documents: Array<Record<string, unknown>> } | { error: { status: number; cause: EsErrorCause } } {
+  let source = op.source;
+  if (source === undefined && op.scanned !== undefined) {
+    const parsed = reader.sourceOf(op);
+    if ('error' in parsed) return { error: parsed.error as { status: number; cause: EsErrorCause } };
+    source = parsed.source;
+  }
+  if (source === undefined) return { documents: [] };
+  return { documents: transform(source) };
+}
+
+/**
+ * The transform `?pipeline=NAME` asks for, or Elasticsearch's error for a name no pipeline has. A server
+ * that runs no pipelines stores documents as sent whatever `pipeline` says: shippers such as Filebeat's
+ * modules name ingest pipelines of their own, and refusing their every bulk would lose their logs.
+ */
+export function pipelineTransform(ctx: EsContext, name: string | undefined): DocumentTransform | null {
+  if (name === undefined || name === '' || name === '_none' || !ctx.ingestPipelines?.running) return null;
+  const transform = ctx.ingestPipelines?.transform(name) ?? null;
+  if (transform === null) throw new EsError(400, 'illegal_argument_exception', `pipeline with id [${name}] does not exist; the server runs the pipelines given with -f (as "main") or --pipelines`);
+  return transform;
+}
+
 /** One holder at a time, in order of asking. */
 class Turns {
   private last: Promise<void> = Promise.resolve();
@@ -286,7 +310,7 @@ export class EsWriter {
    * are read one at a time, in order of arrival (`reading`). Resolves
    * once everything is durable.
    */
-  async bulk(body: Buffer, defaultIndex: string | null, started: number, filter: AnswerFilter = WHOLE_ANSWER): Promise<BulkAnswer> {
+  async bulk(body: Buffer, defaultIndex: string | null, started: number, filter: AnswerFilter = WHOLE_ANSWER, transform: DocumentTransform | null = null): Promise<BulkAnswer> {
     const arrival = Date.now() * 1000;
     const reader = new BulkReader(body, defaultIndex, this.fieldNames);
     const targets = new WriteTargets(this.meta);
@@ -301,6 +325,22 @@ export class EsWriter {
           answer.item({ action: op.action, index: op.index ?? '', id: op.id, status: op.error.status, error: op.error.cause });
           refused++;
           continue;
+        }
+        // `?pipeline=NAME`: the pipeline's filters see each document first; what they make of it is stored.
+        let extra: Array<Record<string, unknown>> = [];
+        if (transform !== null && (op.action === 'index' || op.action === 'create')) {
+          const made = transformed(op, reader, transform);
+          if ('error' in made) {
+            answer.item({ action: op.action, index: op.index ?? '', id: op.id, status: made.error.status, error: made.error.cause });
+            refused++;
+            continue;
+          }
+          if (made.documents.length === 0) {
+            answer.item({ action: op.action, index: op.index ?? '', id: op.id, status: 200, result: 'noop' });
+            continue;
+          }
+          [op.source, ...extra] = made.documents;
+          op.scanned = undefined;
         }
         if (op.id !== null) {
           keyed.push(op);
@@ -324,6 +364,11 @@ export class EsWriter {
         answer.created(op.action, index, writes.keys, writes.position);
         // The store encodes the chunk just handed over while the event loop runs.
         if (writes.add(built.event)) await nextTurn();
+        // Events a split or clone made beside the document: stored with it, answered by its item.
+        for (const document of extra) {
+          const more = documentToEvent(document, index, null, arrival);
+          if ('event' in more && writes.add(more.event)) await nextTurn();
+        }
       }
     } finally {
       endTurn();
@@ -638,7 +683,8 @@ export function registerEsWriteRoutes(app: FastifyInstance, ctx: EsContext, meta
     // A filter_path shippers send is written into the answer as it is built; any other (or ?pretty) goes through the
     // server's generic handling of answers as objects.
     const filter = q.filter_path === undefined ? WHOLE_ANSWER : answerFilter(q.filter_path);
-    const answer = await writer.bulk(body, defaultIndex, started, pretty || filter === null ? WHOLE_ANSWER : filter);
+    const transform = pipelineTransform(ctx, q.pipeline);
+    const answer = await writer.bulk(body, defaultIndex, started, pretty || filter === null ? WHOLE_ANSWER : filter, transform);
     if (pretty || filter === null) return reply.send(JSON.parse(answer.bytes().toString('utf8')));
     return reply.type('application/json; charset=UTF-8').send(answer.bytes());
   };
@@ -647,7 +693,13 @@ export function registerEsWriteRoutes(app: FastifyInstance, ctx: EsContext, meta
   app.post('/:index/_bulk', bulk);
   app.put('/:index/_bulk', bulk);
 
-  const one = async (reply: FastifyReply, op: BulkOp): Promise<unknown> => {
+  const one = async (reply: FastifyReply, op: BulkOp, pipeline?: string): Promise<unknown> => {
+    const transform = op.action === 'update' ? null : pipelineTransform(ctx, pipeline);
+    if (transform !== null && op.source !== undefined && !op.error) {
+      const [document] = transform(op.source);
+      if (document === undefined) return reply.code(200).send(writeResponse({ action: op.action, index: op.index ?? '', id: op.id, status: 200, result: 'noop' }));
+      op.source = document;
+    }
     const [r] = await writer.apply([op]);
     return singleAnswer(reply, r);
   };
@@ -655,7 +707,7 @@ export function registerEsWriteRoutes(app: FastifyInstance, ctx: EsContext, meta
   // POST /{index}/_doc: a new document with a generated id.
   app.post('/:index/_doc', async (req, reply) => {
     const index = decodeName((req.params as Params).index);
-    return one(reply, { action: 'create', line: 1, index, id: null, source: singleDocument(req) });
+    return one(reply, { action: 'create', line: 1, index, id: null, source: singleDocument(req) }, (req.query as Query).pipeline);
   });
 
   // PUT|POST /{index}/_doc/{id}: create or replace (op_type=create: create only).
@@ -663,14 +715,14 @@ export function registerEsWriteRoutes(app: FastifyInstance, ctx: EsContext, meta
     const p = req.params as Params;
     const q = req.query as Query;
     const action: BulkAction = q.op_type === 'create' ? 'create' : 'index';
-    return one(reply, idOp(action, p, q, singleDocument(req)));
+    return one(reply, idOp(action, p, q, singleDocument(req)), q.pipeline);
   };
   app.put('/:index/_doc/:id', indexWithId);
   app.post('/:index/_doc/:id', indexWithId);
 
   const create = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const p = req.params as Params;
-    return one(reply, idOp('create', p, req.query as Query, singleDocument(req)));
+    return one(reply, idOp('create', p, req.query as Query, singleDocument(req)), (req.query as Query).pipeline);
   };
   app.put('/:index/_create/:id', create);
   app.post('/:index/_create/:id', create);

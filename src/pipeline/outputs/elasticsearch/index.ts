@@ -11,7 +11,8 @@ import type { PipelineEvent } from '../../event.js';
 import type { Output, OutputFactory, PluginContext } from '../../plugin.js';
 import type { Settings } from '../../settings.js';
 import type { Template } from '../../sprintf.js';
-import { ConnectionError, EsClient } from './client.js';
+import { ConnectionError, EsClient, type Answer } from './client.js';
+import type { LocalEs } from '../../plugin.js';
 import { ACTIONS, bodies, bulkItem, verdicts, type Action, type BulkItem, type ItemParams } from './bulk.js';
 
 const BULK_QUERY = 'filter_path=errors,items.*.error,items.*.status';
@@ -33,7 +34,7 @@ export interface OutputCounts {
 export const elasticsearchOutput: OutputFactory = (settings, context) => {
   const ssl = settings.boolean('ssl_enabled', settings.boolean('ssl', false));
   const hosts = readHosts(settings, ssl);
-  const client = new EsClient({
+  const remote = new EsClient({
     hosts,
     authorization: readAuthorization(settings),
     ca: readCertificateAuthorities(settings),
@@ -41,6 +42,10 @@ export const elasticsearchOutput: OutputFactory = (settings, context) => {
     compress: settings.boolean('http_compression', false),
     timeoutMs: settings.number('timeout', 60, { min: 1 }) * 1000,
   });
+  // Inside the server, an output aimed at the server's own Elasticsearch-compatible API reaches it in-process:
+  // the same requests and answers, without a socket or a second copy over loopback.
+  const localEs = context.host?.localEs ?? null;
+  const client: Transport = localEs !== null && hosts.every((h) => localEs.isSelf(h)) ? localTransport(localEs) : remote;
   const indexSet = settings.has('index');
   const index = settings.template('index', 'logstash-%{+yyyy.MM.dd}');
   const documentId = settings.template('document_id');
@@ -117,6 +122,7 @@ export const elasticsearchOutput: OutputFactory = (settings, context) => {
     },
     async close() {
       client.close();
+      if (client !== remote) remote.close();
       log.info(`${label}: ${counts.indexed} event(s) stored, ${counts.dropped} dropped, ${counts.retried} retried`);
     },
   };
@@ -216,8 +222,21 @@ function readVerification(settings: Settings): boolean {
   return settings.choice('ssl_verification_mode', ['full', 'none'] as const, verify ? 'full' : 'none') === 'full';
 }
 
+/** What the output sends requests through: a client of remote hosts, or the server's own API in-process. */
+interface Transport {
+  request(method: string, path: string, body?: string, contentType?: string): Promise<Answer>;
+  close(): void;
+}
+
+function localTransport(local: LocalEs): Transport {
+  return {
+    request: async (method, path, body, contentType) => ({ ...(await local.request(method, path, body, contentType)), host: 'logmill (in-process)' }),
+    close: () => {},
+  };
+}
+
 /** GET / until a server answers, as Logstash's health check does; returns its major version. */
-async function untilAnswered(client: EsClient, context: PluginContext, label: string, initialMs: number, maxMs: number): Promise<number> {
+async function untilAnswered(client: Transport, context: PluginContext, label: string, initialMs: number, maxMs: number): Promise<number> {
   let waitMs = Math.max(initialMs, 100);
   for (;;) {
     try {
@@ -241,7 +260,7 @@ async function untilAnswered(client: EsClient, context: PluginContext, label: st
 }
 
 /** Installs the index template unless one of that name exists (or overwrite is asked for). */
-async function installTemplate(client: EsClient, log: PluginContext['logger'], label: string, name: string, overwrite: boolean, file: string | undefined): Promise<void> {
+async function installTemplate(client: Transport, log: PluginContext['logger'], label: string, name: string, overwrite: boolean, file: string | undefined): Promise<void> {
   const path = `/_index_template/${encodeURIComponent(name)}`;
   if (!overwrite) {
     const existing = await client.request('GET', path);

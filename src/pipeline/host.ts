@@ -1,0 +1,142 @@
+/**
+ * The pipelines a server runs (`logmill server -f FILE` or `--pipelines pipelines.yml`): each built
+ * and checked before any starts, their listeners checked against each other's and the server's own,
+ * then run side by side until the server stops. A pipeline that names no output writes to the store.
+ */
+import type { LogEvent } from '../core/event.js';
+import { LocalPipelineBus } from './bus.js';
+import { PipelineEvent, type PipelineObject } from './event.js';
+import type { Listener, LocalEs, PipelineHostServices, PipelineLogger, PluginContext } from './plugin.js';
+import { UNWATCHED } from './plugin.js';
+import { buildPipeline, type Pipeline } from './runtime.js';
+import type { PipelineSpec } from './config-files.js';
+import { PipelineConfigError } from './settings.js';
+
+export interface HostOptions {
+  writeStore(events: LogEvent[]): Promise<void>;
+  localEs: LocalEs | null;
+  dataDir: string;
+  logger: PipelineLogger;
+  /** The server's own listeners, which no pipeline input may take. */
+  serverListeners: ReadonlyArray<{ readonly name: string } & Listener>;
+}
+
+/** A pipeline that cannot be built or started; its message names the pipeline and the place. */
+export class PipelineStartError extends Error {
+  override name = 'PipelineStartError';
+}
+
+interface Hosted {
+  readonly spec: PipelineSpec;
+  readonly pipeline: Pipeline;
+  running: Promise<void> | null;
+}
+
+/** A document in, the documents the pipeline's filters made of it out (none: dropped; more: split or cloned), for `_bulk?pipeline=NAME`. */
+export type DocumentTransform = (document: Record<string, unknown>) => Array<Record<string, unknown>>;
+
+export class PipelineHost {
+  private readonly controller = new AbortController();
+  private readonly hosted: Hosted[] = [];
+
+  private constructor(private readonly logger: PipelineLogger) {}
+
+  /** Builds every pipeline (refusing bad configurations and clashing listeners), then starts them. */
+  static async start(specs: readonly PipelineSpec[], options: HostOptions): Promise<PipelineHost> {
+    const host = new PipelineHost(options.logger);
+    const services: PipelineHostServices = { writeStore: options.writeStore, localEs: options.localEs, bus: new LocalPipelineBus(options.logger) };
+    for (const spec of specs) {
+      const logger = prefixed(options.logger, `[${spec.id}] `);
+      const context: PluginContext = { logger, signal: host.controller.signal, stdin: process.stdin, stdout: process.stdout, watchdog: UNWATCHED, dataDir: options.dataDir, host: services };
+      let pipeline: Pipeline;
+      try {
+        pipeline = buildPipeline(spec.tree, context, { defaultOutput: 'logmill', requireInput: false });
+      } catch (error) {
+        if (error instanceof PipelineConfigError) throw new PipelineStartError(`pipeline "${spec.id}" (${spec.source}): ${error.message}`);
+        throw error;
+      }
+      host.hosted.push({ spec, pipeline, running: null });
+    }
+    checkListeners(host.hosted, options.serverListeners);
+    await host.run();
+    return host;
+  }
+
+  /** The pipelines by id, for `_bulk?pipeline=NAME`: the named pipeline's filters over each document. */
+  transform(id: string): DocumentTransform | null {
+    const hosted = this.hosted.find((h) => h.spec.id === id);
+    if (!hosted) return null;
+    return (document) => {
+      const hadVersion = '@version' in document;
+      const event = new PipelineEvent(document as PipelineObject);
+      return hosted.pipeline.filter([event]).map((e) => {
+        const out = e.toJSON() as Record<string, unknown>;
+        if (!hadVersion && out['@version'] === '1') delete out['@version'];
+        return out;
+      });
+    };
+  }
+
+  get ids(): string[] {
+    return this.hosted.map((h) => h.spec.id);
+  }
+
+  /** Stops the inputs, lets the batches under way reach their outputs, closes the outputs. */
+  async close(): Promise<void> {
+    this.controller.abort();
+    await Promise.allSettled(this.hosted.map((h) => h.running));
+  }
+
+  private async run(): Promise<void> {
+    let failed: Error | null = null;
+    for (const h of this.hosted) {
+      if (h.pipeline.inputs.length === 0) {
+        this.logger.info(`[${h.spec.id}] pipeline ready: no inputs; it serves _bulk?pipeline=${h.spec.id}`);
+        continue;
+      }
+      h.running = h.pipeline.run().then(
+        (counts) => this.logger.info(`[${h.spec.id}] pipeline finished: ${counts.in} event(s) in, ${counts.out} out, ${counts.filtered} dropped by filters or sent nowhere`),
+        (error: Error) => {
+          failed ??= new PipelineStartError(`pipeline "${h.spec.id}" (${h.spec.source}) stopped: ${error.message}`);
+          this.logger.error(`[${h.spec.id}] pipeline stopped: ${error.message}`);
+        },
+      );
+      this.logger.info(`[${h.spec.id}] pipeline started: ${h.pipeline.inputs.length} input(s), ${h.pipeline.outputList.length} output(s)`);
+    }
+    // A listener that cannot bind (a port another program holds) fails at once: report it as a failed start.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    if (failed) {
+      await this.close();
+      throw failed;
+    }
+  }
+}
+
+function checkListeners(hosted: readonly Hosted[], server: HostOptions['serverListeners']): void {
+  const taken: Array<{ name: string } & Listener> = [...server];
+  for (const h of hosted) {
+    for (const input of h.pipeline.inputs) {
+      for (const l of input.listeners ?? []) {
+        const name = `pipeline "${h.spec.id}" ${input.label}`;
+        const clash = taken.find((t) => t.protocol === l.protocol && t.port === l.port && l.port !== 0 && overlaps(t.host, l.host));
+        if (clash) throw new PipelineStartError(`${l.protocol} port ${l.port} is wanted twice: by ${clash.name} (${clash.host}:${clash.port}) and by ${name} (${l.host}:${l.port}); give one of them another port`);
+        taken.push({ name, ...l });
+      }
+    }
+  }
+}
+
+function overlaps(a: string, b: string): boolean {
+  const any = (h: string): boolean => h === '0.0.0.0' || h === '::' || h === '';
+  const norm = (h: string): string => (h === 'localhost' ? '127.0.0.1' : h.replace(/^\[|\]$/g, ''));
+  return any(a) || any(b) || norm(a) === norm(b);
+}
+
+function prefixed(logger: PipelineLogger, prefix: string): PipelineLogger {
+  return {
+    debug: (m) => logger.debug(prefix + m),
+    info: (m) => logger.info(prefix + m),
+    warn: (m) => logger.warn(prefix + m),
+    error: (m) => logger.error(prefix + m),
+  };
+}
