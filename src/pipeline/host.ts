@@ -9,6 +9,7 @@ import { PipelineEvent, type PipelineObject } from './event.js';
 import type { Listener, LocalEs, PipelineHostServices, PipelineLogger, PluginContext } from './plugin.js';
 import { UNWATCHED } from './plugin.js';
 import { buildPipeline, type Pipeline } from './runtime.js';
+import { FilterWorkers } from './workers/pool.js';
 import type { PipelineSpec } from './config-files.js';
 import { PipelineConfigError } from './settings.js';
 
@@ -29,11 +30,13 @@ export class PipelineStartError extends Error {
 interface Hosted {
   readonly spec: PipelineSpec;
   readonly pipeline: Pipeline;
+  /** Its filter workers, when it has filters. */
+  workers: FilterWorkers | null;
   running: Promise<void> | null;
 }
 
 /** A document in, the documents the pipeline's filters made of it out (none: dropped; more: split or cloned), for `_bulk?pipeline=NAME`. */
-export type DocumentTransform = (document: Record<string, unknown>) => Array<Record<string, unknown>>;
+export type DocumentTransform = (document: Record<string, unknown>) => Promise<Array<Record<string, unknown>>>;
 
 export class PipelineHost {
   private readonly controller = new AbortController();
@@ -47,7 +50,8 @@ export class PipelineHost {
     const services: PipelineHostServices = { writeStore: options.writeStore, localEs: options.localEs, bus: new LocalPipelineBus(options.logger) };
     for (const spec of specs) {
       const logger = prefixed(options.logger, `[${spec.id}] `);
-      const context: PluginContext = { logger, signal: host.controller.signal, stdin: process.stdin, stdout: process.stdout, watchdog: UNWATCHED, dataDir: options.dataDir, host: services };
+      // Inputs keep a batch on its way for each worker and one more, so that no worker waits for an acknowledgement.
+      const context: PluginContext = { logger, signal: host.controller.signal, stdin: process.stdin, stdout: process.stdout, watchdog: UNWATCHED, dataDir: options.dataDir, host: services, batchSize: spec.batchSize, inFlight: spec.workers + 1 };
       let pipeline: Pipeline;
       try {
         pipeline = buildPipeline(spec.tree, context, { defaultOutput: 'logmill', requireInput: false });
@@ -55,9 +59,21 @@ export class PipelineHost {
         if (error instanceof PipelineConfigError) throw new PipelineStartError(`pipeline "${spec.id}" (${spec.source}): ${error.message}`);
         throw error;
       }
-      host.hosted.push({ spec, pipeline, running: null });
+      host.hosted.push({ spec, pipeline, workers: null, running: null });
     }
     checkListeners(host.hosted, options.serverListeners);
+    try {
+      for (const h of host.hosted) {
+        if (!h.pipeline.hasFilters) continue;
+        const workers = new FilterWorkers({ tree: h.spec.tree, workers: h.spec.workers, dataDir: options.dataDir, logger: prefixed(options.logger, `[${h.spec.id}] `) });
+        h.workers = workers;
+        await workers.ready();
+        h.pipeline.runFiltersWith((events) => workers.run(events));
+      }
+    } catch (error) {
+      await host.close();
+      throw new PipelineStartError(`a filter worker could not start: ${error instanceof Error ? error.message : String(error)}`);
+    }
     await host.run();
     return host;
   }
@@ -66,10 +82,12 @@ export class PipelineHost {
   transform(id: string): DocumentTransform | null {
     const hosted = this.hosted.find((h) => h.spec.id === id);
     if (!hosted) return null;
-    return (document) => {
+    return async (document) => {
       const hadVersion = '@version' in document;
       const event = new PipelineEvent(document as PipelineObject);
-      return hosted.pipeline.filter([event]).map((e) => {
+      // In a worker, under its watchdog: a document is written by a stranger, and so may be a runaway match.
+      const kept = hosted.workers !== null ? await hosted.workers.run([event]) : hosted.pipeline.filter([event]);
+      return kept.map((e) => {
         const out = e.toJSON() as Record<string, unknown>;
         if (!hadVersion && out['@version'] === '1') delete out['@version'];
         return out;
@@ -85,6 +103,7 @@ export class PipelineHost {
   async close(): Promise<void> {
     this.controller.abort();
     await Promise.allSettled(this.hosted.map((h) => h.running));
+    await Promise.allSettled(this.hosted.map((h) => h.workers?.close()));
   }
 
   private async run(): Promise<void> {

@@ -29,6 +29,10 @@ export interface PluginContext {
   readonly dataDir: string;
   /** What the server offers the pipelines it runs; absent when a pipeline runs on its own (`logmill pipeline`). */
   readonly host?: PipelineHostServices;
+  /** The pipeline's `pipeline.batch.size`: the most events an input hands on at once (125 when absent). */
+  readonly batchSize?: number;
+  /** How many batches an input may have on their way at once (see in-flight.ts); 1 when absent. */
+  readonly inFlight?: number;
 }
 
 /** The server's parts that pipelines inside it use. */

@@ -13,7 +13,7 @@ import { compileCondition, type Test } from './condition.js';
 import { PipelineConfigError, Settings } from './settings.js';
 import { filters as filterPlugins, inputs as inputPlugins, outputs as outputPlugins } from './plugins.js';
 
-type Step<T> = { readonly kind: 'plugin'; readonly plugin: T } | { readonly kind: 'if'; readonly arms: ReadonlyArray<{ readonly test: Test; readonly body: readonly Step<T>[] }>; readonly otherwise: readonly Step<T>[] };
+export type Step<T> = { readonly kind: 'plugin'; readonly plugin: T } | { readonly kind: 'if'; readonly arms: ReadonlyArray<{ readonly test: Test; readonly body: readonly Step<T>[] }>; readonly otherwise: readonly Step<T>[] };
 
 export interface PipelineCounts {
   /** Events the inputs made. */
@@ -24,8 +24,12 @@ export interface PipelineCounts {
   filtered: number;
 }
 
+/** Runs a batch through the filters somewhere else (worker threads) and answers the events kept. */
+export type FilterRunner = (events: PipelineEvent[]) => Promise<PipelineEvent[]>;
+
 export class Pipeline {
   readonly counts: PipelineCounts = { in: 0, out: 0, filtered: 0 };
+  private runner: FilterRunner | null = null;
 
   constructor(
     readonly inputs: readonly Input[],
@@ -45,6 +49,15 @@ export class Pipeline {
     return this.counts;
   }
 
+  get hasFilters(): boolean {
+    return this.filters.length > 0;
+  }
+
+  /** From now on, batches from the inputs go through `runner` (the filter workers) instead of this thread's filters. */
+  runFiltersWith(runner: FilterRunner): void {
+    this.runner = runner;
+  }
+
   /** A batch through the filters alone (what `_bulk?pipeline=` and `logmill pipeline test` run); dropped events are left out. */
   filter(events: PipelineEvent[]): PipelineEvent[] {
     return runFilters(this.filters, events).filter((e) => !e.cancelled);
@@ -53,7 +66,7 @@ export class Pipeline {
   /** One batch through filters and outputs; resolves when every chosen output has taken it. */
   async process(events: PipelineEvent[]): Promise<void> {
     this.counts.in += events.length;
-    const kept = runFilters(this.filters, events).filter((e) => !e.cancelled);
+    const kept = this.runner !== null ? await this.runner(events) : runFilters(this.filters, events).filter((e) => !e.cancelled);
     const byOutput = new Map<Output, PipelineEvent[]>();
     let routed = 0;
     for (const event of kept) {
@@ -70,6 +83,20 @@ export class Pipeline {
     this.counts.filtered += events.length - routed;
     await Promise.all([...byOutput].map(([output, list]) => output.write(list)));
   }
+}
+
+/** The filter section alone, built as a worker thread needs it. */
+export function buildFilterSteps(tree: ConfigTree, context: PluginContext): Step<Filter>[] {
+  const steps: Step<Filter>[] = [];
+  for (const section of tree.sections) {
+    if (section.kind === 'filter') steps.push(...section.body.map((s) => compileStep(s, 'filter', (p) => make(p, 'filter', filterPlugins, context))));
+  }
+  return steps;
+}
+
+/** A batch through built filter steps; the events the drop filter cancelled are left out. */
+export function runFilterSteps(steps: readonly Step<Filter>[], events: PipelineEvent[]): PipelineEvent[] {
+  return runFilters(steps, events).filter((e) => !e.cancelled);
 }
 
 function runFilters(steps: readonly Step<Filter>[], events: PipelineEvent[]): PipelineEvent[] {
@@ -123,7 +150,6 @@ export function buildPipeline(tree: ConfigTree, context: PluginContext, options:
         }
         break;
       case 'filter':
-        filters.push(...section.body.map((s) => compileStep(s, 'filter', (p) => make(p, 'filter', filterPlugins, context))));
         break;
       case 'output':
         outputs.push(
@@ -138,6 +164,7 @@ export function buildPipeline(tree: ConfigTree, context: PluginContext, options:
         break;
     }
   }
+  filters.push(...buildFilterSteps(tree, context));
   if (inputs.length === 0 && options.requireInput !== false) throw new PipelineConfigError('the configuration has no input: add an input section, such as input { stdin {} }');
   if (outputList.length === 0 && options.defaultOutput !== undefined && !tree.sections.some((s) => s.kind === 'output')) {
     const output = make({ name: options.defaultOutput, attributes: [], at: { line: 1, column: 1 } }, 'output', outputPlugins, context);

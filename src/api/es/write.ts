@@ -242,7 +242,7 @@ class ChunkedWrite {
 }
 
 /** A document of an index or create action through an ingest transform (`?pipeline=`). */
-function transformed(op: BulkOp, reader: BulkReader, transform: DocumentTransform): { documents: Array<Record<string, unknown>> } | { error: { status: number; cause: EsErrorCause } } {
+async function transformed(op: BulkOp, reader: BulkReader, transform: DocumentTransform): Promise<{ documents: Array<Record<string, unknown>> } | { error: { status: number; cause: EsErrorCause } }> {
   let source = op.source;
   if (source === undefined && op.scanned !== undefined) {
     const parsed = reader.sourceOf(op);
@@ -250,7 +250,7 @@ function transformed(op: BulkOp, reader: BulkReader, transform: DocumentTransfor
     source = parsed.source;
   }
   if (source === undefined) return { documents: [] };
-  return { documents: transform(source) };
+  return { documents: await transform(source) };
 }
 
 /**
@@ -329,7 +329,7 @@ export class EsWriter {
         // `?pipeline=NAME`: the pipeline's filters see each document first; what they make of it is stored.
         let extra: Array<Record<string, unknown>> = [];
         if (transform !== null && (op.action === 'index' || op.action === 'create')) {
-          const made = transformed(op, reader, transform);
+          const made = await transformed(op, reader, transform);
           if ('error' in made) {
             answer.item({ action: op.action, index: op.index ?? '', id: op.id, status: made.error.status, error: made.error.cause });
             refused++;
@@ -696,7 +696,7 @@ export function registerEsWriteRoutes(app: FastifyInstance, ctx: EsContext, meta
   const one = async (reply: FastifyReply, op: BulkOp, pipeline?: string): Promise<unknown> => {
     const transform = op.action === 'update' ? null : pipelineTransform(ctx, pipeline);
     if (transform !== null && op.source !== undefined && !op.error) {
-      const [document] = transform(op.source);
+      const [document] = await transform(op.source);
       if (document === undefined) return reply.code(200).send(writeResponse({ action: op.action, index: op.index ?? '', id: op.id, status: 200, result: 'noop' }));
       op.source = document;
     }

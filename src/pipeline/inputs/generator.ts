@@ -7,6 +7,7 @@ import { PipelineEvent } from '../event.js';
 import { inputDecoration } from '../common.js';
 import { BATCH_SIZE } from '../batch.js';
 import type { Input, InputFactory } from '../plugin.js';
+import { InFlight } from '../in-flight.js';
 
 export const generatorInput: InputFactory = (settings, context) => {
   const message = settings.string('message', 'Hello world!');
@@ -21,10 +22,12 @@ export const generatorInput: InputFactory = (settings, context) => {
   const input: Input = {
     label: `input generator (${settings.plugin.at.line}:${settings.plugin.at.column})`,
     async run(emit) {
+      const batchSize = context.batchSize ?? BATCH_SIZE;
+      const out = new InFlight(emit, context.inFlight ?? 1);
       let sequence = 0;
       while (!context.signal.aborted && (count === 0 || sequence < count)) {
         const batch: PipelineEvent[] = [];
-        while (batch.length < BATCH_SIZE && (count === 0 || sequence < count)) {
+        while (batch.length < batchSize && (count === 0 || sequence < count)) {
           for (const text of texts) {
             const event = new PipelineEvent({ message: text, host: { name: host }, event: { original: text, sequence } });
             decorate(event);
@@ -32,8 +35,9 @@ export const generatorInput: InputFactory = (settings, context) => {
           }
           sequence++;
         }
-        await emit(batch);
+        await out.push(batch);
       }
+      await out.drain();
     },
   };
   return input;
