@@ -110,6 +110,12 @@ export interface Decoder {
   push(chunk: Buffer): PipelineObject[];
   /** What is left when the stream ends (a last line without a newline). */
   end(): PipelineObject[];
+  /**
+   * For a decoder that holds lines back (multiline): the events it holds, handed over now. An input calls
+   * it once no bytes have come for `idleFlushMs` (the codec's `auto_flush_interval`).
+   */
+  flush?(): PipelineObject[];
+  readonly idleFlushMs?: number;
 }
 
 /** Turns an event into the bytes an output writes. */

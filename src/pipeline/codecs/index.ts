@@ -6,12 +6,14 @@ import { jsonLinesDecoder, jsonLinesEncoder } from './json-lines.js';
 import { lineDecoder, lineEncoder } from './line.js';
 import { dotsEncoder, plainDecoder, plainEncoder } from './plain.js';
 import { rubydebugEncoder } from './rubydebug.js';
+import { multilineDecoder } from './multiline.js';
 
 const decoders: Record<string, DecoderFactory> = {
   line: lineDecoder,
   plain: plainDecoder,
   json: jsonLinesDecoder,
   json_lines: jsonLinesDecoder,
+  multiline: multilineDecoder,
 };
 
 const encoders: Record<string, EncoderFactory> = {
