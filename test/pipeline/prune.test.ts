@@ -1,0 +1,123 @@
+/** The prune filter: keeping and dropping top-level fields by name and by value, as Logstash's examples show. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import os from 'node:os';
+import { parseConfig } from '../../src/pipeline/parser/parse.js';
+import { buildPipeline } from '../../src/pipeline/runtime.js';
+import { PipelineConfigError, Settings } from '../../src/pipeline/settings.js';
+import { UNWATCHED, type Filter, type PipelineLogger } from '../../src/pipeline/plugin.js';
+import { PipelineEvent, type PipelineObject } from '../../src/pipeline/event.js';
+import { filters } from '../../src/pipeline/plugins.js';
+
+function context(logs: string[], stdin = new PassThrough(), stdout = new PassThrough()) {
+  const keep = (level: string) => (m: string) => logs.push(`${level} ${m}`);
+  const logger: PipelineLogger = { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
+  return { logger, signal: new AbortController().signal, stdin, stdout, watchdog: UNWATCHED, dataDir: os.tmpdir() };
+}
+
+/** The filter a `filter { … }` block names, built through the registry as the runtime builds it. */
+function filterOf(block: string, logs: string[] = []): Filter {
+  const statement = parseConfig(`filter { ${block} }`).sections[0].body[0];
+  if (statement.kind !== 'plugin') throw new Error('not a plugin');
+  const factory = filters[statement.plugin.name];
+  assert.ok(factory, `${statement.plugin.name} is registered`);
+  return factory(new Settings(statement.plugin, 'filter'), context(logs));
+}
+
+function runOne(block: string, fields: PipelineObject, logs: string[] = []): Record<string, any> {
+  const [event] = filterOf(block, logs).process([new PipelineEvent(fields, new Date('2000-01-01T00:00:00Z'))]);
+  return event.toJSON();
+}
+
+/** Runs `filter { … }` in a whole pipeline over JSON lines on stdin. */
+async function runPipeline(block: string, inputs: PipelineObject[]): Promise<Array<Record<string, any>>> {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  let text = '';
+  stdout.on('data', (d: Buffer) => (text += d.toString()));
+  const pipeline = buildPipeline(parseConfig(`input { stdin { codec => json_lines } } filter { ${block} } output { stdout { codec => json_lines } }`), context([], stdin, stdout));
+  stdin.end(inputs.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  await pipeline.run();
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+function refuses(block: string, message: RegExp): void {
+  assert.throws(() => filterOf(block), (error: Error) => error instanceof PipelineConfigError && message.test(error.message), block);
+}
+
+describe('prune filter', () => {
+  it('whitelist_names matches anywhere in the name unless anchored (the example of Logstash)', () => {
+    const loose = runOne(`prune { whitelist_names => ["msg"] }`, { msg: 'hello world', msg_short: 'hw', other: 1, tags: ['t'] });
+    assert.deepEqual(Object.keys(loose).sort(), ['@timestamp', '@version', 'msg', 'msg_short']);
+    const exact = runOne(`prune { whitelist_names => ["^msg$", "^tags$"] }`, { msg: 'hello world', msg_short: 'hw', tags: ['t'] });
+    assert.deepEqual(Object.keys(exact).sort(), ['@timestamp', '@version', 'msg', 'tags'], 'tags are pruned unless whitelisted, as in Logstash');
+  });
+
+  it('never removes @timestamp or @version, whatever the lists say', () => {
+    const e = runOne(`prune { blacklist_names => ["^@", "timestamp", "version"] }`, { a: 1 });
+    assert.equal(e['@timestamp'], '2000-01-01T00:00:00.000Z');
+    assert.equal(e['@version'], '1');
+    assert.equal(e.a, 1);
+  });
+
+  it('by default removes fields whose names hold an unresolved %{…}', () => {
+    const e = runOne(`prune { }`, { firstname: 'Borat', '%{hmm}': 'doh', status: '200' });
+    assert.equal(e['%{hmm}'], undefined);
+    assert.equal(e.firstname, 'Borat');
+    assert.equal(e.status, '200');
+  });
+
+  it('blacklist_names removes what matches; add_tag applies after pruning', () => {
+    const e = runOne(`prune { blacklist_names => ["^(referrer|agent)$", "_tmp$"] add_tag => ["pruned"] }`, { referrer: 'x', agent: 'y', agent_name: 'z', a_tmp: 1, keep: 2 });
+    assert.deepEqual(Object.keys(e).sort(), ['@timestamp', '@version', 'agent_name', 'keep', 'tags']);
+    assert.deepEqual(e.tags, ['pruned']);
+  });
+
+  it('whitelist_values keeps a field only if its value matches; list items are kept one by one', () => {
+    const e = runOne(`prune { whitelist_values => { "method" => "^(GET|POST)$" "status" => "^[^2]" "codes" => "^4" "n" => "^1" } }`, {
+      method: 'DELETE',
+      status: '404',
+      codes: ['200', '404', 410],
+      n: 123,
+      other: 'x',
+    });
+    assert.equal(e.method, undefined);
+    assert.equal(e.status, '404');
+    assert.deepEqual(e.codes, ['404', 410], 'numbers are matched as text');
+    assert.equal(e.n, 123);
+    assert.equal(e.other, 'x', 'fields without a rule stay');
+    const all = runOne(`prune { whitelist_values => { "codes" => "^5" } }`, { codes: ['200', '404'] });
+    assert.equal(all.codes, undefined, 'no item matches: the field goes');
+  });
+
+  it('blacklist_values removes matching values and list items; the flat array form works too', () => {
+    const e = runOne(`prune { blacklist_values => ["uripath", "/index.php", "method", "(HEAD|OPTIONS)", "tags", "^debug$"] }`, {
+      uripath: '/index.php?x=1',
+      method: 'GET',
+      tags: ['debug', 'web'],
+    });
+    assert.equal(e.uripath, undefined);
+    assert.equal(e.method, 'GET');
+    assert.deepEqual(e.tags, ['web']);
+  });
+
+  it('with interpolate, names and patterns take values from the event', () => {
+    const e = runOne(`prune { interpolate => true whitelist_names => ["^%{keep}$", "^keep$"] }`, { keep: 'b', a: 1, b: 2, c: 3 });
+    assert.deepEqual(Object.keys(e).sort(), ['@timestamp', '@version', 'b', 'keep']);
+    const v = runOne(`prune { interpolate => true blacklist_values => { "%{which}" => "^%{bad}$" } }`, { which: 'level', bad: 'debug', level: 'debug', other: 'debug' });
+    assert.equal(v.level, undefined);
+    assert.equal(v.other, 'debug');
+  });
+
+  it('refuses a pattern that is not a regular expression', () => {
+    refuses(`prune { whitelist_names => ["(unclosed"] }`, /"whitelist_names".*not a valid regular expression/);
+    refuses(`prune { blacklist_values => { "f" => "[a-" } }`, /"blacklist_values"/);
+    refuses(`prune { whitelist_name => ["x"] }`, /unknown setting "whitelist_name"/);
+  });
+
+  it('runs in a pipeline', async () => {
+    const events = await runPipeline(`prune { whitelist_names => ["^message$"] }`, [{ message: 'm', noise: 1 }]);
+    assert.deepEqual(Object.keys(events[0]).sort(), ['@timestamp', '@version', 'message']);
+  });
+});
