@@ -3,6 +3,12 @@ import type { FilterFactory, InputFactory, OutputFactory } from './plugin.js';
 import { stdinInput } from './inputs/stdin.js';
 import { generatorInput } from './inputs/generator.js';
 import { pipelineInput } from './inputs/pipeline.js';
+import { tcpInput } from './inputs/tcp.js';
+import { udpInput } from './inputs/udp.js';
+import { syslogInput } from './inputs/syslog.js';
+import { beatsInput, lumberjackInput } from './inputs/beats.js';
+import { gelfInput } from './inputs/gelf.js';
+import { httpInput } from './inputs/http.js';
 import { grokFilter } from './filters/grok.js';
 import { dissectFilter } from './filters/dissect.js';
 import { jsonFilter } from './filters/json.js';
@@ -32,6 +38,13 @@ export const inputs: Readonly<Record<string, InputFactory>> = {
   stdin: stdinInput,
   generator: generatorInput,
   pipeline: pipelineInput,
+  tcp: tcpInput,
+  udp: udpInput,
+  syslog: syslogInput,
+  beats: beatsInput,
+  lumberjack: lumberjackInput,
+  gelf: gelfInput,
+  http: httpInput,
 };
 
 export const filters: Readonly<Record<string, FilterFactory>> = {
