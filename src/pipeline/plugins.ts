@@ -9,6 +9,8 @@ import { syslogInput } from './inputs/syslog.js';
 import { beatsInput, lumberjackInput } from './inputs/beats.js';
 import { gelfInput } from './inputs/gelf.js';
 import { httpInput } from './inputs/http.js';
+import { fileInput } from './inputs/file.js';
+import { redisInput } from './inputs/redis.js';
 import { grokFilter } from './filters/grok.js';
 import { dissectFilter } from './filters/dissect.js';
 import { jsonFilter } from './filters/json.js';
@@ -33,6 +35,10 @@ import { logmillOutput } from './outputs/logmill.js';
 import { elasticsearchOutput } from './outputs/elasticsearch/index.js';
 import { stdoutOutput } from './outputs/stdout.js';
 import { pipelineOutput } from './outputs/pipeline.js';
+import { fileOutput } from './outputs/file.js';
+import { httpOutput } from './outputs/http.js';
+import { redisOutput } from './outputs/redis.js';
+import { nullOutput } from './outputs/null.js';
 
 export const inputs: Readonly<Record<string, InputFactory>> = {
   stdin: stdinInput,
@@ -45,6 +51,8 @@ export const inputs: Readonly<Record<string, InputFactory>> = {
   lumberjack: lumberjackInput,
   gelf: gelfInput,
   http: httpInput,
+  file: fileInput,
+  redis: redisInput,
 };
 
 export const filters: Readonly<Record<string, FilterFactory>> = {
@@ -75,4 +83,8 @@ export const outputs: Readonly<Record<string, OutputFactory>> = {
   elasticsearch: elasticsearchOutput,
   stdout: stdoutOutput,
   pipeline: pipelineOutput,
+  file: fileOutput,
+  http: httpOutput,
+  redis: redisOutput,
+  null: nullOutput,
 };
