@@ -166,13 +166,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     if (config.gelf) inputs.push(...(await startGelfInputs(config.gelf, inputCtx)));
     if (specs.length > 0) {
       try {
-        pipelines = await PipelineHost.start(specs, {
+        pipelines = await PipelineHost.build(specs, {
           writeStore: (events) => store.write(events),
           localEs: es ? localEs(es) : null,
           dataDir: config.data,
           logger: { debug: (m) => app.log.debug(m), info: (m) => app.log.info(m), warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) },
           serverListeners: serverListeners(config),
         });
+        await pipelines.run();
       } catch (error) {
         if (error instanceof Error && error.name === 'PipelineStartError') throw new StartupError(error.message);
         throw error;

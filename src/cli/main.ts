@@ -146,9 +146,11 @@ const pipelineCommand = program
   .option('-f, --path-config <file>', 'configuration file, or a directory whose *.conf files are read in name order')
   .option('-e, --config-string <config>', 'configuration given as text, e.g. \'input { stdin {} } output { stdout {} }\'')
   .option('-t, --config-test', 'check the configuration, print "Configuration OK" and exit')
+  .option('-w, --pipeline-workers <n>', 'filter worker threads, as Logstash\'s -w', parsePositiveInt, 1)
+  .option('-b, --pipeline-batch-size <n>', 'the most events an input hands on at once, as Logstash\'s -b', parsePositiveInt, 125)
   .option('--log-level <level>', 'debug, info, warn, error or silent (LOGMILL_LOG_LEVEL)', process.env.LOGMILL_LOG_LEVEL ?? 'info')
-  .action(async (o: { pathConfig?: string; configString?: string; configTest?: boolean; logLevel: string }) => {
-    await runPipelineCommand({ file: o.pathConfig, config: o.configString, configTest: o.configTest, logLevel: o.logLevel });
+  .action(async (o: { pathConfig?: string; configString?: string; configTest?: boolean; logLevel: string; pipelineWorkers: number; pipelineBatchSize: number }) => {
+    await runPipelineCommand({ file: o.pathConfig, config: o.configString, configTest: o.configTest, logLevel: o.logLevel, workers: o.pipelineWorkers, batchSize: o.pipelineBatchSize });
   });
 
 pipelineCommand

@@ -12,7 +12,8 @@ import readline from 'node:readline';
 import type { ConfigTree } from '../pipeline/parser/ast.js';
 import { PipelineLoadError, parseText, readConfigPath } from '../pipeline/config-files.js';
 import { PipelineEvent } from '../pipeline/event.js';
-import { buildPipeline } from '../pipeline/runtime.js';
+import { buildPipeline, type Pipeline } from '../pipeline/runtime.js';
+import { FilterWorkers } from '../pipeline/workers/pool.js';
 import { PipelineConfigError, Settings } from '../pipeline/settings.js';
 import { UNWATCHED, type PipelineLogger, type PluginContext } from '../pipeline/plugin.js';
 import { rubydebugEncoder } from '../pipeline/codecs/rubydebug.js';
@@ -23,14 +24,41 @@ export interface PipelineOptions {
   config?: string;
   configTest?: boolean;
   logLevel: string;
+  /** `-w`: filter worker threads (1 when absent). */
+  workers?: number;
+  /** `-b`: the most events an input hands on at once. */
+  batchSize?: number;
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 
-function contextFor(options: { logLevel: string }, signal: AbortSignal): PluginContext {
+function contextFor(options: { logLevel: string; workers?: number; batchSize?: number }, signal: AbortSignal): PluginContext {
   const level = LEVELS.indexOf(options.logLevel as (typeof LEVELS)[number]);
   if (level < 0) throw new CliError(`--log-level must be one of ${LEVELS.join(', ')}`);
-  return { logger: stderrLogger(level), signal, stdin: process.stdin, stdout: process.stdout, watchdog: UNWATCHED, dataDir: path.resolve(process.env.LOGMILL_DATA ?? 'data') };
+  return {
+    logger: stderrLogger(level),
+    signal,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    watchdog: UNWATCHED,
+    dataDir: path.resolve(process.env.LOGMILL_DATA ?? 'data'),
+    batchSize: options.batchSize,
+    inFlight: (options.workers ?? 1) + 1,
+  };
+}
+
+/** Filter workers for a pipeline with filters: they run under the watchdog, so a runaway grok is stopped and tagged here too. */
+async function startWorkers(pipeline: Pipeline, tree: ConfigTree, context: PluginContext, workers: number): Promise<FilterWorkers | null> {
+  if (!pipeline.hasFilters) return null;
+  const pool = new FilterWorkers({ tree, workers, dataDir: context.dataDir, logger: context.logger });
+  try {
+    await pool.ready();
+  } catch (error) {
+    await pool.close();
+    throw new CliError(`a filter worker could not start: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  pipeline.runFiltersWith((events) => pool.run(events));
+  return pool;
 }
 
 export async function runPipelineCommand(options: PipelineOptions): Promise<void> {
@@ -55,8 +83,9 @@ export async function runPipelineCommand(options: PipelineOptions): Promise<void
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  logger.info(`pipeline started: ${pipeline.inputs.length} input(s), ${pipeline.outputList.length} output(s)`);
-  const counts = await pipeline.run();
+  const pool = await startWorkers(pipeline, tree, context, options.workers ?? 1);
+  logger.info(`pipeline started: ${pipeline.inputs.length} input(s), ${pipeline.outputList.length} output(s)${pool ? `, ${pool.size} filter worker(s)` : ''}`);
+  const counts = await pipeline.run().finally(() => pool?.close());
   logger.info(`pipeline finished: ${counts.in} event(s) in, ${counts.out} out, ${counts.filtered} dropped by filters or sent nowhere`);
 }
 
@@ -74,6 +103,7 @@ export async function runPipelineTest(options: PipelineTestOptions): Promise<voi
   // Only the filters run: inputs and outputs may need certificates, servers or the store, none of which a test has.
   const tree: ConfigTree = { sections: whole.sections.filter((s) => s.kind === 'filter') };
   const pipeline = build(tree, context, options.file, true);
+  const pool = await startWorkers(pipeline, tree, context, 1);
   const encoder = rubydebugEncoder(new Settings({ name: 'rubydebug', attributes: [], at: { line: 1, column: 1 } }, 'codec'));
   const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   let read = 0;
@@ -82,7 +112,8 @@ export async function runPipelineTest(options: PipelineTestOptions): Promise<voi
   const failures = new Map<string, number>();
   for await (const line of lines) {
     read++;
-    for (const event of pipeline.filter([new PipelineEvent({ message: line, event: { original: line } })])) {
+    const input = [new PipelineEvent({ message: line, event: { original: line } })];
+    for (const event of pool ? await pool.run(input) : pipeline.filter(input)) {
       made++;
       const tags = event.tags().filter((t) => t.startsWith('_'));
       if (tags.length > 0) failed++;
@@ -90,6 +121,7 @@ export async function runPipelineTest(options: PipelineTestOptions): Promise<voi
       process.stdout.write(options.json ? `${JSON.stringify(event.toJSON())}\n` : encoder.encode(event));
     }
   }
+  await pool?.close();
   const tagged = [...failures].map(([t, n]) => `${t} ${n}`).join(', ');
   process.stderr.write(`${read} line(s) in, ${made} event(s) out, ${failed} with a failure tag${tagged ? ` (${tagged})` : ''}\n`);
   if (failed > 0) process.exitCode = 2;

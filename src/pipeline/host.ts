@@ -46,6 +46,17 @@ export class PipelineHost {
 
   /** Builds every pipeline (refusing bad configurations and clashing listeners), then starts them. */
   static async start(specs: readonly PipelineSpec[], options: HostOptions): Promise<PipelineHost> {
+    const host = await PipelineHost.build(specs, options);
+    await host.run();
+    return host;
+  }
+
+  /**
+   * Builds every pipeline and starts its filter workers, but not its inputs: `transform` answers from
+   * here on (so that a pipeline's elasticsearch output aimed at the server may name another one from its
+   * first event), and `run` starts the inputs.
+   */
+  static async build(specs: readonly PipelineSpec[], options: HostOptions): Promise<PipelineHost> {
     const host = new PipelineHost(options.logger);
     const services: PipelineHostServices = { writeStore: options.writeStore, localEs: options.localEs, bus: new LocalPipelineBus(options.logger) };
     for (const spec of specs) {
@@ -74,7 +85,6 @@ export class PipelineHost {
       await host.close();
       throw new PipelineStartError(`a filter worker could not start: ${error instanceof Error ? error.message : String(error)}`);
     }
-    await host.run();
     return host;
   }
 
@@ -106,7 +116,8 @@ export class PipelineHost {
     await Promise.allSettled(this.hosted.map((h) => h.workers?.close()));
   }
 
-  private async run(): Promise<void> {
+  /** Starts the inputs; fails (having stopped everything) when one fails at once, such as a port another program holds. */
+  async run(): Promise<void> {
     let failed: Error | null = null;
     for (const h of this.hosted) {
       if (h.pipeline.inputs.length === 0) {

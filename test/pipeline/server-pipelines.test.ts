@@ -203,6 +203,35 @@ describe('_bulk?pipeline=NAME', () => {
   });
 });
 
+describe('the elasticsearch output with pipeline =>', () => {
+  it("names one of the server's pipelines for each action, as with Elasticsearch's ingest pipelines", async () => {
+    const dir = workDir();
+    const esPort = await freePort();
+    const yml = write(dir, 'pipelines.yml', `
+- pipeline.id: ship
+  config.string: |
+    input { generator { lines => ["one", "two"] count => 1 } }
+    output { elasticsearch { hosts => ["http://localhost:${esPort}"] index => "shipped" pipeline => "%{[@metadata][pipe]}" } }
+    filter { mutate { add_field => { "[@metadata][pipe]" => "enrich" } } }
+- pipeline.id: enrich
+  config.string: 'filter { mutate { add_tag => ["enriched"] } }'
+`);
+    const s = await startTestServer({ pipelines: yml, es: `127.0.0.1:${esPort}` }, path.join(dir, 'data'));
+    try {
+      assert.equal(await waitForCount(s, 'tags:enriched', 2), 2);
+      const lines = [{ index: { _index: 'own', pipeline: 'enrich' } }, { message: 'item pipeline' }, { index: { _index: 'own', pipeline: 'missing' } }, { message: 'refused item' }];
+      const bulk = await esRequest(s, 'POST', '/_bulk', lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      assert.equal(bulk.body.errors, true);
+      assert.equal(bulk.body.items[0].index.status, 201);
+      assert.equal(bulk.body.items[1].index.status, 400);
+      assert.match(bulk.body.items[1].index.error.reason, /missing/);
+      assert.equal(await waitForCount(s, '"item pipeline" AND tags:enriched', 1), 1);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('logmill pipeline test', () => {
   it("runs a configuration's filters over standard input and prints each event", async () => {
     const dir = workDir();
@@ -212,6 +241,15 @@ describe('logmill pipeline test', () => {
     const events = res.stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(events.map((e) => e.seen), ['alpha!', 'beta!']);
     assert.match(res.stderr, /2 line\(s\) in, 2 event\(s\) out, 0 with a failure tag/);
+  });
+
+  it('stops a runaway grok match with its timeout and goes on with the next line', async () => {
+    const dir = workDir();
+    const input = write(dir, 'in.log', `aaaa\n${'a'.repeat(60)}b\nzz\n`);
+    const res = await run('bash', ['-c', `${BIN} pipeline test --json -e 'filter { grok { match => { "message" => "^(a|aa)+$" } timeout_millis => 200 } }' < ${input}`]);
+    assert.equal(res.code, 2, res.stderr);
+    const events = res.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(events.map((e) => e.tags ?? []), [[], ['_groktimeout'], ['_grokparsefailure']]);
   });
 
   it('exits 2 and counts the failure tags when some events fail', async () => {

@@ -60,6 +60,8 @@ export interface BulkOp {
   document?: Line;
   /** Set when the action failed while parsing; it is answered with this error and not applied. */
   error?: { status: number; cause: EsErrorCause };
+  /** The action's own `pipeline` (it overrides the request's `?pipeline=`). */
+  pipeline?: string;
 }
 
 interface ParsedAction {
@@ -241,7 +243,7 @@ export class BulkReader {
     const rawId = meta._id;
     const id = typeof rawId === 'string' ? rawId : typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : null;
     // Every member set from the start: members added later would each grow the object.
-    const op: BulkOp = { action, line: lineNo, index: rawIndex, id, source: undefined, scanned: undefined, document: undefined, error: undefined };
+    const op: BulkOp = { action, line: lineNo, index: rawIndex, id, source: undefined, scanned: undefined, document: undefined, error: undefined, pipeline: typeof meta.pipeline === 'string' ? meta.pipeline : undefined };
     const problem = checkActionMeta(op, meta, rawId);
     if (action === 'delete') {
       if (problem) op.error = problem;

@@ -253,6 +253,10 @@ async function transformed(op: BulkOp, reader: BulkReader, transform: DocumentTr
   return { documents: await transform(source) };
 }
 
+/** The transform for an action's own `pipeline` (undefined: the request's); throws EsError for a name no pipeline has. */
+export type TransformChoice = (itemPipeline: string | undefined) => DocumentTransform | null;
+const NO_TRANSFORM: TransformChoice = () => null;
+
 /**
  * The transform `?pipeline=NAME` asks for, or Elasticsearch's error for a name no pipeline has. A server
  * that runs no pipelines stores documents as sent whatever `pipeline` says: shippers such as Filebeat's
@@ -310,7 +314,7 @@ export class EsWriter {
    * are read one at a time, in order of arrival (`reading`). Resolves
    * once everything is durable.
    */
-  async bulk(body: Buffer, defaultIndex: string | null, started: number, filter: AnswerFilter = WHOLE_ANSWER, transform: DocumentTransform | null = null): Promise<BulkAnswer> {
+  async bulk(body: Buffer, defaultIndex: string | null, started: number, filter: AnswerFilter = WHOLE_ANSWER, transforms: TransformChoice = NO_TRANSFORM): Promise<BulkAnswer> {
     const arrival = Date.now() * 1000;
     const reader = new BulkReader(body, defaultIndex, this.fieldNames);
     const targets = new WriteTargets(this.meta);
@@ -328,7 +332,18 @@ export class EsWriter {
         }
         // `?pipeline=NAME`: the pipeline's filters see each document first; what they make of it is stored.
         let extra: Array<Record<string, unknown>> = [];
-        if (transform !== null && (op.action === 'index' || op.action === 'create')) {
+        let transform: DocumentTransform | null = null;
+        if (op.action === 'index' || op.action === 'create') {
+          try {
+            transform = transforms(op.pipeline);
+          } catch (error) {
+            if (!(error instanceof EsError)) throw error;
+            answer.item({ action: op.action, index: op.index ?? '', id: op.id, status: error.status, error: { type: error.type, reason: error.reason } });
+            refused++;
+            continue;
+          }
+        }
+        if (transform !== null) {
           const made = await transformed(op, reader, transform);
           if ('error' in made) {
             answer.item({ action: op.action, index: op.index ?? '', id: op.id, status: made.error.status, error: made.error.cause });
@@ -683,8 +698,9 @@ export function registerEsWriteRoutes(app: FastifyInstance, ctx: EsContext, meta
     // A filter_path shippers send is written into the answer as it is built; any other (or ?pretty) goes through the
     // server's generic handling of answers as objects.
     const filter = q.filter_path === undefined ? WHOLE_ANSWER : answerFilter(q.filter_path);
-    const transform = pipelineTransform(ctx, q.pipeline);
-    const answer = await writer.bulk(body, defaultIndex, started, pretty || filter === null ? WHOLE_ANSWER : filter, transform);
+    const requested = pipelineTransform(ctx, q.pipeline);
+    const transforms: TransformChoice = (item) => (item === undefined ? requested : pipelineTransform(ctx, item));
+    const answer = await writer.bulk(body, defaultIndex, started, pretty || filter === null ? WHOLE_ANSWER : filter, transforms);
     if (pretty || filter === null) return reply.send(JSON.parse(answer.bytes().toString('utf8')));
     return reply.type('application/json; charset=UTF-8').send(answer.bytes());
   };

@@ -23,9 +23,10 @@ export interface ItemParams {
   readonly retryOnConflict: number;
 }
 
-export function bulkItem(event: PipelineEvent, action: Action, index: string, id: string | null, params: ItemParams): BulkItem {
+export function bulkItem(event: PipelineEvent, action: Action, index: string, id: string | null, params: ItemParams, pipeline: string | null = null): BulkItem {
   const meta: Record<string, string | number> = { _index: index };
   if (id !== null) meta._id = id;
+  if (pipeline !== null && action !== 'delete' && action !== 'update') meta.pipeline = pipeline;
   if (action === 'update' && params.retryOnConflict > 0) meta.retry_on_conflict = params.retryOnConflict;
   const head = JSON.stringify({ [action]: meta });
   const source = JSON.stringify(event.toJSON());

@@ -70,7 +70,8 @@ export const elasticsearchOutput: OutputFactory = (settings, context) => {
   };
   const ilm = settings.choice('ilm_enabled', ['auto', 'true', 'false'] as const, 'auto');
   if (ilm === 'true') throw settings.error('ilm_enabled', 'cannot be true here: Logmill keeps its own retention (--retention); leave it out or set it to false');
-  if (settings.has('pipeline')) throw settings.error('pipeline', 'is not supported: Elasticsearch ingest pipelines do not run here; do the same work with this pipeline\'s filters');
+  // Sent as each action's `pipeline`; against Logmill it names one of the server's pipelines (`_bulk?pipeline=`).
+  const ingestPipeline = settings.has('pipeline') ? settings.template('pipeline', '') : null;
   if (settings.boolean('sniffing', false)) throw settings.error('sniffing', 'cannot be true here: list every node in hosts instead');
   settings.accept('id', 'enable_metric', 'workers', 'codec', 'ecs_compatibility', 'pool_max', 'pool_max_per_route', 'resurrect_delay', 'validate_after_inactivity', 'healthcheck_path', 'ilm_rollover_alias', 'ilm_pattern', 'ilm_policy', 'document_type', 'silence_errors_in_log', 'dlq_on_failed_indexname_interpolation', 'dlq_custom_codes');
   settings.done();
@@ -89,7 +90,9 @@ export const elasticsearchOutput: OutputFactory = (settings, context) => {
     }
     const target = useDataStream ? dataStreamIndex(event, dataStream) : index.render(event);
     const id = documentId ? documentId.render(event) : null;
-    return bulkItem(event, chosen as Action, target, id, params);
+    // A name that renders empty (or leaves a %{} of a missing field) sends none, as Logstash does.
+    const pipeline = ingestPipeline?.render(event) ?? '';
+    return bulkItem(event, chosen as Action, target, id, params, pipeline === '' || pipeline.includes('%{') ? null : pipeline);
   };
 
   const output: Output & { counts: OutputCounts } = {
