@@ -186,6 +186,6 @@ function compileStep<T>(statement: Statement, section: SectionKind, make: (plugi
 
 function make<T>(plugin: PluginNode, kind: SectionKind, registry: Readonly<Record<string, (settings: Settings, context: PluginContext) => T>>, context: PluginContext): T {
   const factory = Object.hasOwn(registry, plugin.name) ? registry[plugin.name] : undefined;
-  if (!factory) throw new PipelineConfigError(`unknown ${kind} plugin "${plugin.name}"; this version has: ${Object.keys(registry).join(', ')}`, plugin.at);
+  if (!factory) throw new PipelineConfigError(`unknown ${kind} plugin "${plugin.name}"; this version has: ${Object.keys(registry).sort().join(', ')}`, plugin.at);
   return factory(new Settings(plugin, kind), context);
 }

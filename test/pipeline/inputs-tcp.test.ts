@@ -139,6 +139,27 @@ describe('tcp input', () => {
     }
   });
 
+  it("takes Logstash's older tcp names: ssl_enable, ssl_cert, ssl_key, ssl_verify", async () => {
+    const pki = makePki();
+    const port = await freePort();
+    const config = `input { tcp { port => ${port} ssl_enable => true ssl_cert => "${pki.serverCert}" ssl_key => "${pki.serverKey}" ssl_verify => false } }`;
+    const run = await runInput(config, () => tcpListening(port));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port, ca: fs.readFileSync(pki.serverCert), servername: 'localhost' }, () => s.end('over old names\n'));
+        s.on('data', () => undefined);
+        s.once('error', reject);
+        s.once('close', () => resolve());
+      });
+      await run.collector.waitForEvents(1);
+      assert.equal(run.collector.events[0].fields.message, 'over old names');
+      assert.throws(() => buildInput(`input { tcp { port => 5000 ssl_enable => true ssl_cert => "a" ssl_certificate => "b" ssl_key => "c" } }`), /older name of "ssl_certificate"/);
+    } finally {
+      await run.stop();
+      fs.rmSync(pki.dir, { recursive: true, force: true });
+    }
+  });
+
   it('survives random bytes in random chunks and still reads a good line after them (fuzz)', async () => {
     const port = await freePort();
     const run = await runInput(`input { tcp { port => ${port} codec => json_lines } }`, () => tcpListening(port));

@@ -179,6 +179,14 @@ describe('http output', () => {
     assert.equal(received[0].method, 'PUT');
     assert.deepEqual(JSON.parse(received[0].body).map((e: any) => e.n), [1, 2]);
     reset();
+    const ndjson = makeOutput('http', `url => "${base}/ingest" http_method => "post" format => "ndjson"`);
+    await ndjson.write([new PipelineEvent({ n: 1 }), new PipelineEvent({ n: 2 }), new PipelineEvent({ n: 3 })]);
+    await ndjson.close();
+    assert.equal(received.length, 1, 'one request for the batch');
+    assert.equal(received[0].headers['content-type'], 'application/x-ndjson');
+    assert.ok(received[0].body.endsWith('\n'));
+    assert.deepEqual(received[0].body.trim().split('\n').map((l) => JSON.parse(l).n), [1, 2, 3]);
+    reset();
     const form = makeOutput('http', `url => "${base}/form" http_method => "post" format => "form"`);
     await form.write([new PipelineEvent({ a: 'x y', b: { c: 1 } })]);
     await form.close();

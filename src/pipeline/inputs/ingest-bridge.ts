@@ -191,6 +191,8 @@ export interface TlsSettingNames {
   readonly sslVerify?: boolean;
   /** TLS when nothing says otherwise (Logstash's lumberjack input always speaks TLS). */
   readonly enabledByDefault?: boolean;
+  /** Older names of `ssl_certificate` that configurations still use (the tcp input's `ssl_cert`). */
+  readonly certificateAliases?: readonly string[];
 }
 
 export type ClientAuthentication = 'none' | 'optional' | 'required';
@@ -214,7 +216,13 @@ export function tlsFromSettings(settings: Settings, names: TlsSettingNames): Tls
     enabled = settings.boolean(name, byDefault);
     enabledBy = name;
   }
-  const cert = settings.string('ssl_certificate');
+  let cert = settings.string('ssl_certificate');
+  for (const alias of names.certificateAliases ?? []) {
+    const value = settings.string(alias);
+    if (value === undefined) continue;
+    if (cert !== undefined) throw settings.error(alias, 'is an older name of "ssl_certificate": give only one of them');
+    cert = value;
+  }
   const key = settings.string('ssl_key');
   const cas = settings.strings('ssl_certificate_authorities');
   const auth = clientAuthentication(settings, cas.length > 0 ? names.defaultClientAuthentication : 'none', names.sslVerify === true);

@@ -25,7 +25,7 @@ export const tcpInput: InputFactory = (settings, context) => {
   const mode = settings.choice('mode', ['server', 'client'] as const, 'server');
   if (mode === 'client') throw settings.error('mode', 'client is not supported: Logmill\'s tcp input only listens (mode => "server")');
   const address = listenAddress(settings);
-  const tls = tlsFromSettings(settings, { enabled: ['ssl_enabled', 'ssl_enable'], defaultClientAuthentication: 'required', sslVerify: true });
+  const tls = tlsFromSettings(settings, { enabled: ['ssl_enabled', 'ssl_enable'], defaultClientAuthentication: 'required', sslVerify: true, certificateAliases: ['ssl_cert'] });
   const keepAlive = settings.boolean('tcp_keep_alive', false);
   if (settings.boolean('proxy_protocol', false)) throw settings.error('proxy_protocol', 'is not supported');
   settings.accept('dns_reverse_lookup_enabled');

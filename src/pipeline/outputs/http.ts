@@ -15,9 +15,9 @@ import type { Settings } from '../settings.js';
 import type { Template } from '../sprintf.js';
 import { sleep } from '../inputs/redis-client.js';
 
-type Format = 'json' | 'json_batch' | 'form' | 'message';
+type Format = 'json' | 'json_batch' | 'ndjson' | 'form' | 'message';
 const METHODS = ['post', 'put', 'patch', 'delete', 'get', 'head'] as const;
-const CONTENT_TYPES: Record<Format, string> = { json: 'application/json', json_batch: 'application/json', form: 'application/x-www-form-urlencoded', message: 'text/plain' };
+const CONTENT_TYPES: Record<Format, string> = { json: 'application/json', json_batch: 'application/json', ndjson: 'application/x-ndjson', form: 'application/x-www-form-urlencoded', message: 'text/plain' };
 const MAX_BACKOFF_MS = 60_000;
 /** An answer's body is read for the log at most this far. */
 const MAX_LOGGED_BODY = 512;
@@ -37,7 +37,7 @@ export const httpOutput: OutputFactory = (settings, context) => {
   if (url === undefined || url.source === '') throw settings.error('url', 'is required, as in url => "http://collector:8080/events"');
   const method = settings.choice('http_method', METHODS, 'post');
   if (!settings.has('http_method')) throw settings.error('http_method', `is required (${METHODS.join(', ')}), as in Logstash`);
-  const format = settings.choice<Format>('format', ['json', 'json_batch', 'form', 'message'], 'json');
+  const format = settings.choice<Format>('format', ['json', 'json_batch', 'ndjson', 'form', 'message'], 'json');
   const message = settings.template('message');
   if (format === 'message' && message === undefined) throw settings.error('message', 'is required when format => "message"');
   const headers = settings.pairs('headers').map(([name, value]) => [name, value] as const);
@@ -122,7 +122,7 @@ export const httpOutput: OutputFactory = (settings, context) => {
   };
 
   const requestsOf = (events: PipelineEvent[]): Request[] => {
-    if (format !== 'json_batch') return events.map((event) => ({ url: url.render(event), body: bodyOf(format, event, message) }));
+    if (format !== 'json_batch' && format !== 'ndjson') return events.map((event) => ({ url: url.render(event), body: bodyOf(format, event, message) }));
     const byUrl = new Map<string, PipelineEvent[]>();
     for (const event of events) {
       const target = url.render(event);
@@ -130,7 +130,10 @@ export const httpOutput: OutputFactory = (settings, context) => {
       if (list) list.push(event);
       else byUrl.set(target, [event]);
     }
-    return [...byUrl].map(([target, list]) => ({ url: target, body: JSON.stringify(list.map((e) => e.toJSON())) }));
+    // A batch a request: json_batch as one JSON array, ndjson as one object a line (what Logmill's /api/v1/ingest, Loki's
+    // and VictoriaLogs' JSON-lines endpoints take).
+    const batchBody = (list: PipelineEvent[]): string => (format === 'ndjson' ? list.map((e) => JSON.stringify(e.toJSON()) + '\n').join('') : JSON.stringify(list.map((e) => e.toJSON())));
+    return [...byUrl].map(([target, list]) => ({ url: target, body: batchBody(list) }));
   };
 
   const output: Output = {
