@@ -39,16 +39,39 @@ function accessLines(count: number): string[] {
   return lines;
 }
 
-function pipelineConfig(port: number): string {
-  return `
-input { tcp { port => ${port} host => "127.0.0.1" } }
-filter {
+const FILTERS = `filter {
   grok { match => { "message" => "%{COMBINEDAPACHELOG}" } }
   date { match => ["timestamp", "dd/MMM/yyyy:HH:mm:ss Z"] }
   geoip { source => "clientip" database => "${GEOIP}" }
   useragent { source => "agent" target => "ua" }
+}`;
+
+function pipelineConfig(port: number): string {
+  return `input { tcp { port => ${port} host => "127.0.0.1" } }\n${FILTERS}\n`;
 }
-`;
+
+/** The standalone runner over a file on stdin (`logmill pipeline -w N`): the pipeline without a server or a store. */
+async function standalone(workers: number, input: string, output: string, outFile: string | null): Promise<number> {
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const proc = spawn('./bin/logmill', ['pipeline', '-w', String(workers), '--log-level', 'warn', '-e', `input { stdin {} }\n${FILTERS}\noutput { ${output} }`], {
+      stdio: [fs.openSync(input, 'r'), outFile ? fs.openSync(outFile, 'w') : 'ignore', 'inherit'],
+    });
+    proc.once('error', reject);
+    proc.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`logmill pipeline exited ${code}`))));
+  });
+  return (performance.now() - t0) / 1000;
+}
+
+/** NDJSON into the native ingest API, 5,000 lines a request, each answered once durable. */
+async function ingestNdjson(url: string, file: string): Promise<number> {
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  const t0 = performance.now();
+  for (let i = 0; i < lines.length; i += 5000) {
+    const res = await fetch(`${url}/api/v1/ingest`, { method: 'POST', body: lines.slice(i, i + 5000).join('\n') + '\n' });
+    if (!res.ok) throw new Error(`ingest answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  }
+  return lines.length / ((performance.now() - t0) / 1000);
 }
 
 interface Server {
@@ -97,8 +120,26 @@ async function count(url: string): Promise<number> {
   return body.rows ? Number(body.rows[0][0]) : 0;
 }
 
+/** Waits until something accepts connections on the port (a pipeline's input opens after the HTTP API). */
+async function listening(port: number): Promise<void> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`nothing listens on port ${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Sends the lines over one TCP connection, as fast as the socket takes them. */
 async function send(port: number, payload: Buffer): Promise<void> {
+  await listening(port);
   await new Promise<void>((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1', () => socket.end(payload));
     socket.once('error', reject);
@@ -161,6 +202,28 @@ async function main(): Promise<void> {
     }
   }
   const plainRate = Number(rows[1][1].replace(/[^\d]/g, ''));
+
+  // The pipeline alone: the standalone runner into a null output, and into a file of the enriched events.
+  const linesFile = path.join(DIR, 'access.log');
+  fs.writeFileSync(linesFile, payload);
+  for (const workers of WORKERS) {
+    const seconds = await standalone(workers, linesFile, 'null {}', null);
+    rows.push([`stdin → the four filters → null, ${workers} worker(s) (no store)`, `${fmt(lines.length / seconds)} events/s`, '', `${(lines.length / seconds / bareRate).toFixed(2)}× ceiling`]);
+    log(`standalone ${workers} worker(s): ${fmt(lines.length / seconds)} events/s`);
+  }
+  // The store's side: the same enriched events (some 35 fields each) through native ingest.
+  const enriched = path.join(DIR, 'enriched.ndjson');
+  await standalone(2, linesFile, 'stdout { codec => json_lines }', enriched);
+  {
+    const server = await startServer('enriched', []);
+    try {
+      const rate = await ingestNdjson(server.url, enriched);
+      rows.push(['native HTTP ingest of the enriched events (store ceiling)', `${fmt(rate)} events/s`, '', `${(rate / plainRate).toFixed(2)}× plain lines`]);
+      log(`native ingest of enriched events: ${fmt(rate)} events/s`);
+    } finally {
+      await server.close();
+    }
+  }
 
   for (const workers of WORKERS) {
     const port = await freePort();

@@ -14,6 +14,7 @@ import { PipelineLoadError, parseText, readConfigPath } from '../pipeline/config
 import { PipelineEvent } from '../pipeline/event.js';
 import { buildPipeline, type Pipeline } from '../pipeline/runtime.js';
 import { FilterWorkers } from '../pipeline/workers/pool.js';
+import { inFlightBatches } from '../pipeline/host.js';
 import { PipelineConfigError, Settings } from '../pipeline/settings.js';
 import { UNWATCHED, type PipelineLogger, type PluginContext } from '../pipeline/plugin.js';
 import { rubydebugEncoder } from '../pipeline/codecs/rubydebug.js';
@@ -43,7 +44,7 @@ function contextFor(options: { logLevel: string; workers?: number; batchSize?: n
     watchdog: UNWATCHED,
     dataDir: path.resolve(process.env.LOGMILL_DATA ?? 'data'),
     batchSize: options.batchSize,
-    inFlight: (options.workers ?? 1) + 1,
+    inFlight: inFlightBatches(options.workers ?? 1),
   };
 }
 

@@ -10,6 +10,7 @@ import type { Listener, LocalEs, PipelineHostServices, PipelineLogger, PluginCon
 import { UNWATCHED } from './plugin.js';
 import { buildPipeline, type Pipeline } from './runtime.js';
 import { FilterWorkers } from './workers/pool.js';
+import { groupWrites } from './group-write.js';
 import type { PipelineSpec } from './config-files.js';
 import { PipelineConfigError } from './settings.js';
 
@@ -58,11 +59,11 @@ export class PipelineHost {
    */
   static async build(specs: readonly PipelineSpec[], options: HostOptions): Promise<PipelineHost> {
     const host = new PipelineHost(options.logger);
-    const services: PipelineHostServices = { writeStore: options.writeStore, localEs: options.localEs, bus: new LocalPipelineBus(options.logger) };
+    // Every pipeline's store writes share one group commit (see group-write.ts).
+    const services: PipelineHostServices = { writeStore: groupWrites(options.writeStore), localEs: options.localEs, bus: new LocalPipelineBus(options.logger) };
     for (const spec of specs) {
       const logger = prefixed(options.logger, `[${spec.id}] `);
-      // Inputs keep a batch on its way for each worker and one more, so that no worker waits for an acknowledgement.
-      const context: PluginContext = { logger, signal: host.controller.signal, stdin: process.stdin, stdout: process.stdout, watchdog: UNWATCHED, dataDir: options.dataDir, host: services, batchSize: spec.batchSize, inFlight: spec.workers + 1 };
+      const context: PluginContext = { logger, signal: host.controller.signal, stdin: process.stdin, stdout: process.stdout, watchdog: UNWATCHED, dataDir: options.dataDir, host: services, batchSize: spec.batchSize, inFlight: inFlightBatches(spec.workers) };
       let pipeline: Pipeline;
       try {
         pipeline = buildPipeline(spec.tree, context, { defaultOutput: 'logmill', requireInput: false });
@@ -140,6 +141,17 @@ export class PipelineHost {
       throw failed;
     }
   }
+}
+
+/**
+ * How many batches an input keeps on their way. A batch is acknowledged only once its outputs have it
+ * durably, which takes a store commit (milliseconds), so a window of one batch per worker would leave
+ * the workers waiting on commits: measured on the access-log bench, 2 batches in flight gave 8,000
+ * events/s with both the main thread and the worker mostly idle. Sixteen batches of 125 (2,000 events)
+ * keep both busy while bounding what an input holds unacknowledged.
+ */
+export function inFlightBatches(workers: number): number {
+  return Math.max(16, workers * 4);
 }
 
 function checkListeners(hosted: readonly Hosted[], server: HostOptions['serverListeners']): void {

@@ -49,13 +49,20 @@ function countryNameOf(code: string): string | undefined {
       regionNames = null;
     }
   }
+  // ICU's lookup costs microseconds and there are some 250 codes: each is asked once.
+  const known = countryNames.get(code);
+  if (known !== undefined || countryNames.has(code)) return known;
+  let name: string | undefined;
   try {
-    const name = regionNames?.of(code);
-    return name && name !== code ? name : undefined;
+    const found = regionNames?.of(code);
+    name = found && found !== code ? found : undefined;
   } catch {
-    return undefined;
+    name = undefined;
   }
+  if (countryNames.size < 1024) countryNames.set(code, name);
+  return name;
 }
+const countryNames = new Map<string, string | undefined>();
 
 /** All legacy fields a record yields (absent ones left out); null when the record holds nothing usable. */
 export function geoFields(ip: string, record: unknown): Partial<Record<GeoField, PipelineValue>> | null {

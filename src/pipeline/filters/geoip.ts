@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Reader } from 'maxmind';
 import { filterDecoration } from '../common.js';
-import type { PipelineEvent, PipelineValue } from '../event.js';
+import type { PipelineEvent, PipelineObject, PipelineValue } from '../event.js';
 import type { FilterFactory } from '../plugin.js';
 import type { Settings } from '../settings.js';
 import { formatIp, isUnroutable, parseIp } from './ip-address.js';
@@ -103,7 +103,17 @@ function firstText(value: PipelineValue | undefined): string | undefined {
 
 function structuredCloneIfObject(value: PipelineValue): PipelineValue {
   // `location` is a hash shared by the cache: each event gets its own, so a later mutate cannot change another's.
-  return typeof value === 'object' && value !== null ? structuredClone(value) : value;
+  if (typeof value !== 'object' || value === null) return value;
+  // The only hash is location {lat, lon}: copied by hand, since structuredClone costs a serialization.
+  if (!Array.isArray(value)) {
+    const copy: PipelineObject = {};
+    for (const key of Object.keys(value)) {
+      const inner = value[key];
+      copy[key] = typeof inner === 'object' && inner !== null ? structuredClone(inner) : inner;
+    }
+    return copy;
+  }
+  return structuredClone(value);
 }
 
 function wantedFields(settings: Settings): readonly GeoField[] {

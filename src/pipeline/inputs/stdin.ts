@@ -6,6 +6,7 @@ import { inputDecoration } from '../common.js';
 import { decoderFrom } from '../codecs/index.js';
 import { BATCH_SIZE } from '../batch.js';
 import type { Input, InputFactory } from '../plugin.js';
+import { InFlight } from '../in-flight.js';
 
 export const stdinInput: InputFactory = (settings, context) => {
   const decoder = decoderFrom(settings, 'line');
@@ -16,15 +17,18 @@ export const stdinInput: InputFactory = (settings, context) => {
     label: 'input stdin',
     async run(emit) {
       const stream = context.stdin;
+      // Several batches on their way at once, so that every filter worker has work; acknowledged in order.
+      const out = new InFlight(emit, context.inFlight ?? 1);
+      const batchSize = context.batchSize ?? BATCH_SIZE;
       const ship = async (objects: ReturnType<typeof decoder.push>): Promise<void> => {
-        for (let i = 0; i < objects.length; i += BATCH_SIZE) {
-          const batch = objects.slice(i, i + BATCH_SIZE).map((fields) => {
+        for (let i = 0; i < objects.length; i += batchSize) {
+          const batch = objects.slice(i, i + batchSize).map((fields) => {
             const event = new PipelineEvent(fields);
             if (!event.has(['host'])) event.set(['host'], { hostname: host });
             decorate(event);
             return event;
           });
-          await emit(batch);
+          await out.push(batch);
         }
       };
       // Told to stop, the input stops reading; what it has read is still shipped.
@@ -42,6 +46,7 @@ export const stdinInput: InputFactory = (settings, context) => {
         context.signal.removeEventListener('abort', stop);
       }
       await ship(decoder.end());
+      await out.drain();
     },
   };
   return input;
