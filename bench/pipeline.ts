@@ -206,18 +206,19 @@ async function main(): Promise<void> {
   rows.push(['COMBINEDAPACHELOG, bare loop (ceiling)', `${fmt(bareRate)} lines/s`, '', `${((matched / lines.length) * 100).toFixed(1)}% matched`]);
 
   // The server without a pipeline: its own TCP lines input into the store.
+  let plainRate = 0;
   {
     const port = await freePort();
     const server = await startServer('plain', ['--tcp', `127.0.0.1:${port}`]);
     try {
       const r = await timed(server, port, payload, lines.length);
+      plainRate = r.eventsPerSecond;
       rows.push(['server TCP lines → store, no pipeline', `${fmt(r.eventsPerSecond)} events/s`, `${(r.peakRss / 1e6).toFixed(0)} MB`, `${r.cpuSeconds.toFixed(1)} CPU s`]);
       log(`no pipeline: ${fmt(r.eventsPerSecond)} events/s`);
     } finally {
       await server.close();
     }
   }
-  const plainRate = Number(rows[1][1].replace(/[^\d]/g, ''));
 
   // The pipeline alone: the standalone runner into a null output, and into a file of the enriched events.
   const linesFile = path.join(DIR, 'access.log');

@@ -10,7 +10,6 @@ import type { Listener, LocalEs, PipelineHostServices, PipelineLogger, PluginCon
 import { UNWATCHED } from './plugin.js';
 import { buildPipeline, type Pipeline } from './runtime.js';
 import { FilterWorkers } from './workers/pool.js';
-import { groupWrites } from './group-write.js';
 import type { PipelineSpec } from './config-files.js';
 import { PipelineConfigError } from './settings.js';
 
@@ -59,8 +58,8 @@ export class PipelineHost {
    */
   static async build(specs: readonly PipelineSpec[], options: HostOptions): Promise<PipelineHost> {
     const host = new PipelineHost(options.logger);
-    // Every pipeline's store writes share one group commit (see group-write.ts).
-    const services: PipelineHostServices = { writeStore: groupWrites(options.writeStore), localEs: options.localEs, bus: new LocalPipelineBus(options.logger) };
+    // The store commits writes that arrive together as one (its own group commit), so each batch goes straight to it.
+    const services: PipelineHostServices = { writeStore: options.writeStore, localEs: options.localEs, bus: new LocalPipelineBus(options.logger) };
     for (const spec of specs) {
       const logger = prefixed(options.logger, `[${spec.id}] `);
       const context: PluginContext = { logger, signal: host.controller.signal, stdin: process.stdin, stdout: process.stdout, watchdog: UNWATCHED, dataDir: options.dataDir, host: services, batchSize: spec.batchSize, inFlight: inFlightBatches(spec.workers) };

@@ -170,6 +170,21 @@ export async function fieldsInfo(
   return r.body.fields;
 }
 
+/**
+ * Polls `q | stats count()` until it reaches `n` or `timeoutMs` passes, and answers the last count (for
+ * work the server does in the background, such as a pipeline's inputs). The caller asserts the count.
+ */
+export async function waitForCount(base: string, q: string, n: number, options: { timeoutMs?: number; params?: Record<string, string | number | undefined> } = {}): Promise<number> {
+  const until = Date.now() + (options.timeoutMs ?? 20_000);
+  let seen = -1;
+  while (Date.now() < until) {
+    seen = await countAll(base, q, options.params);
+    if (seen >= n) return seen;
+    await sleep(50);
+  }
+  return seen;
+}
+
 /** A free loopback TCP port: bind port 0, read it, close. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -8,32 +8,18 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { parseConfig } from '../../src/pipeline/parser/parse.js';
-import { buildPipeline } from '../../src/pipeline/runtime.js';
 import { PipelineConfigError, Settings } from '../../src/pipeline/settings.js';
-import { UNWATCHED, type Filter, type PipelineLogger } from '../../src/pipeline/plugin.js';
+import { type Filter } from '../../src/pipeline/plugin.js';
 import { PipelineEvent } from '../../src/pipeline/event.js';
 import { cidrFilter } from '../../src/pipeline/filters/cidr.js';
 import { formatIp, isUnroutable, networkContains, parseIp, parseNetwork } from '../../src/pipeline/filters/ip-address.js';
 import { Gen } from '../helpers/prng.js';
-
-function logger(logs: string[]): PipelineLogger {
-  const keep = (level: string) => (m: string) => logs.push(`${level} ${m}`);
-  return { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
-}
+import { runEvents, testContext } from '../helpers/pipeline.js';
 
 async function run(filter: string, events: object[]): Promise<{ events: Array<Record<string, any>>; logs: string[] }> {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  let text = '';
-  stdout.on('data', (d: Buffer) => (text += d.toString()));
   const logs: string[] = [];
-  const config = `input { stdin { codec => json_lines } } filter { ${filter} } output { stdout { codec => json_lines } }`;
-  const pipeline = buildPipeline(parseConfig(config), { logger: logger(logs), signal: new AbortController().signal, stdin, stdout, watchdog: UNWATCHED, dataDir: os.tmpdir() });
-  stdin.end(events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  await pipeline.run();
-  return { events: text.split('\n').filter(Boolean).map((l) => JSON.parse(l)), logs };
+  return { events: await runEvents(filter, events, logs), logs };
 }
 
 /** The filter itself, to call on batches at chosen times. */
@@ -41,7 +27,7 @@ function cidr(block: string, logs: string[] = []): Filter {
   const section = parseConfig(`filter { cidr { ${block} } }`).sections[0];
   const statement = section.body[0];
   if (statement.kind !== 'plugin') throw new Error('expected a plugin');
-  return cidrFilter(new Settings(statement.plugin, 'filter'), { logger: logger(logs), signal: new AbortController().signal, stdin: new PassThrough(), stdout: new PassThrough(), watchdog: UNWATCHED, dataDir: os.tmpdir() });
+  return cidrFilter(new Settings(statement.plugin, 'filter'), testContext(logs));
 }
 
 const tagsOf = (filter: Filter, fields: Record<string, any>): string[] => filter.process([new PipelineEvent(fields)])[0].tags();

@@ -1,47 +1,13 @@
 /** The csv filter, run in pipelines built from config text. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
-import os from 'node:os';
-import { parseConfig } from '../../src/pipeline/parser/parse.js';
-import { buildPipeline } from '../../src/pipeline/runtime.js';
 import { PipelineConfigError } from '../../src/pipeline/settings.js';
 import { CsvError, MAX_COLUMNS, parseCsvRow } from '../../src/pipeline/filters/csv.js';
-import { UNWATCHED, type PipelineLogger } from '../../src/pipeline/plugin.js';
-
-function context(logs: string[], stdin = new PassThrough(), stdout = new PassThrough()) {
-  const keep = (level: string) => (m: string) => logs.push(`${level} ${m}`);
-  const logger: PipelineLogger = { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
-  return { logger, signal: new AbortController().signal, stdin, stdout, watchdog: UNWATCHED, dataDir: os.tmpdir() };
-}
-
-/** Runs `filter { … }` over stdin lines (plain codec) and returns the events as JSON. */
-async function run(filter: string, lines: string[], logs: string[] = []): Promise<Array<Record<string, any>>> {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  let text = '';
-  stdout.on('data', (d: Buffer) => (text += d.toString()));
-  const pipeline = buildPipeline(parseConfig(`input { stdin {} } filter { ${filter} } output { stdout { codec => json_lines } }`), context(logs, stdin, stdout));
-  stdin.end(lines.join('\n') + '\n');
-  await pipeline.run();
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-}
-
-function build(filter: string): void {
-  buildPipeline(parseConfig(`input { stdin {} } filter { ${filter} } output { stdout {} }`), context([]));
-}
+import { runLines as run, runEvents, buildWithFilter as build } from '../helpers/pipeline.js';
 
 /** Runs the filter over JSON-lines input, so that a message can hold newlines. */
-async function runJson(filter: string, messages: unknown[]): Promise<Array<Record<string, any>>> {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  let text = '';
-  stdout.on('data', (d: Buffer) => (text += d.toString()));
-  const config = `input { stdin { codec => json_lines } } filter { ${filter} } output { stdout { codec => json_lines } }`;
-  const pipeline = buildPipeline(parseConfig(config), context([], stdin, stdout));
-  stdin.end(messages.map((m) => JSON.stringify({ message: m })).join('\n') + '\n');
-  await pipeline.run();
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+function runJson(filter: string, messages: unknown[]): Promise<Array<Record<string, any>>> {
+  return runEvents(filter, messages.map((m) => ({ message: m })));
 }
 
 describe('csv filter', () => {

@@ -7,39 +7,16 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import os from 'node:os';
 import { parseConfig } from '../../src/pipeline/parser/parse.js';
 import { buildPipeline } from '../../src/pipeline/runtime.js';
-import { PipelineConfigError, Settings } from '../../src/pipeline/settings.js';
-import { UNWATCHED, type Filter, type PipelineLogger } from '../../src/pipeline/plugin.js';
-import { PipelineEvent, type PipelineObject } from '../../src/pipeline/event.js';
-import { filters } from '../../src/pipeline/plugins.js';
+import { PipelineConfigError } from '../../src/pipeline/settings.js';
+import { PipelineEvent } from '../../src/pipeline/event.js';
 import { compileDateFormat, instantText, type ParsedInstant } from '../../src/pipeline/filters/date-format.js';
 import { getZone } from '../../src/core/zones.js';
 import { SHARED_DATA } from '../helpers/shared-data.js';
+import { filterOf, runOne, testContext } from '../helpers/pipeline.js';
 
 const DATA = SHARED_DATA;
-
-function context(logs: string[], stdin = new PassThrough(), stdout = new PassThrough()) {
-  const keep = (level: string) => (m: string) => logs.push(`${level} ${m}`);
-  const logger: PipelineLogger = { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
-  return { logger, signal: new AbortController().signal, stdin, stdout, watchdog: UNWATCHED, dataDir: os.tmpdir() };
-}
-
-/** The filter a `filter { … }` block names, built through the registry as the runtime builds it. */
-function filterOf(block: string, logs: string[] = []): Filter {
-  const statement = parseConfig(`filter { ${block} }`).sections[0].body[0];
-  assert.equal(statement.kind, 'plugin');
-  if (statement.kind !== 'plugin') throw new Error('not a plugin');
-  const factory = filters[statement.plugin.name];
-  assert.ok(factory, `${statement.plugin.name} is registered`);
-  return factory(new Settings(statement.plugin, 'filter'), context(logs));
-}
-
-function runOne(block: string, fields: PipelineObject, logs: string[] = []): Record<string, any> {
-  const [event] = filterOf(block, logs).process([new PipelineEvent(fields, new Date('2000-01-01T00:00:00Z'))]);
-  return event.toJSON();
-}
 
 function parseWith(format: string, text: string | number, options: { now?: string; zone?: string; locale?: string } = {}): string | null {
   const out: ParsedInstant = { ms: 0, micros: 0 };
@@ -287,7 +264,7 @@ describe('date filter', () => {
         if "_dateparsefailure" in [tags] { mutate { add_field => { "fix" => "me" } } }
       }
       output { stdout { codec => json_lines } }`;
-    const pipeline = buildPipeline(parseConfig(config), context([], stdin, stdout));
+    const pipeline = buildPipeline(parseConfig(config), testContext([], stdin, stdout));
     stdin.end(['{"logdate":"Jan 09 2026 10:00:00"}', '{"logdate":"Jan  9 2026 10:00:00"}', '{"logdate":"not a date"}'].join('\n') + '\n');
     await pipeline.run();
     const events = text.split('\n').filter(Boolean).map((l) => JSON.parse(l));

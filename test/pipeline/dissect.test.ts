@@ -1,37 +1,11 @@
 /** The dissect filter, run in a pipeline built from config text, as a Logstash user would write it. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
-import os from 'node:os';
 import { readFileSync } from 'node:fs';
-import { parseConfig } from '../../src/pipeline/parser/parse.js';
-import { buildPipeline } from '../../src/pipeline/runtime.js';
 import { PipelineConfigError } from '../../src/pipeline/settings.js';
-import { UNWATCHED, type PipelineLogger } from '../../src/pipeline/plugin.js';
 import { compileDissection, dissect } from '../../src/pipeline/filters/dissect.js';
 import { sharedData } from '../helpers/shared-data.js';
-
-function context(logs: string[], stdin = new PassThrough(), stdout = new PassThrough()) {
-  const keep = (level: string) => (m: string) => logs.push(`${level} ${m}`);
-  const logger: PipelineLogger = { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
-  return { logger, signal: new AbortController().signal, stdin, stdout, watchdog: UNWATCHED, dataDir: os.tmpdir() };
-}
-
-/** Runs `filter { … }` over stdin lines (plain codec) and returns the events as JSON. */
-async function run(filter: string, lines: string[], logs: string[] = []): Promise<Array<Record<string, any>>> {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  let text = '';
-  stdout.on('data', (d: Buffer) => (text += d.toString()));
-  const pipeline = buildPipeline(parseConfig(`input { stdin {} } filter { ${filter} } output { stdout { codec => json_lines } }`), context(logs, stdin, stdout));
-  stdin.end(lines.join('\n') + '\n');
-  await pipeline.run();
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-}
-
-function build(filter: string): void {
-  buildPipeline(parseConfig(`input { stdin {} } filter { ${filter} } output { stdout {} }`), context([]));
-}
+import { runLines as run, buildWithFilter as build } from '../helpers/pipeline.js';
 
 describe('dissect filter', () => {
   it('cuts a syslog line, appending %{+ts} with the delimiter before it and skipping %{}', async () => {

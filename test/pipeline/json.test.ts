@@ -2,34 +2,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import os from 'node:os';
 import { parseConfig } from '../../src/pipeline/parser/parse.js';
 import { buildPipeline } from '../../src/pipeline/runtime.js';
 import { PipelineConfigError } from '../../src/pipeline/settings.js';
 import { MAX_JSON_DEPTH } from '../../src/pipeline/filters/json.js';
-import { UNWATCHED, type PipelineLogger } from '../../src/pipeline/plugin.js';
-
-function context(logs: string[], stdin = new PassThrough(), stdout = new PassThrough()) {
-  const keep = (level: string) => (m: string) => logs.push(`${level} ${m}`);
-  const logger: PipelineLogger = { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
-  return { logger, signal: new AbortController().signal, stdin, stdout, watchdog: UNWATCHED, dataDir: os.tmpdir() };
-}
-
-/** Runs `filter { … }` over stdin lines (plain codec) and returns the events as JSON. */
-async function run(filter: string, lines: string[], logs: string[] = []): Promise<Array<Record<string, any>>> {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  let text = '';
-  stdout.on('data', (d: Buffer) => (text += d.toString()));
-  const pipeline = buildPipeline(parseConfig(`input { stdin {} } filter { ${filter} } output { stdout { codec => json_lines } }`), context(logs, stdin, stdout));
-  stdin.end(lines.join('\n') + '\n');
-  await pipeline.run();
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-}
-
-function build(filter: string): void {
-  buildPipeline(parseConfig(`input { stdin {} } filter { ${filter} } output { stdout {} }`), context([]));
-}
+import { runLines as run, buildWithFilter as build, testContext } from '../helpers/pipeline.js';
 
 describe('json filter', () => {
   it('merges an object into the event, reading @timestamp as the event time', async () => {
@@ -103,7 +80,7 @@ describe('json filter', () => {
     let text = '';
     stdout.on('data', (d: Buffer) => (text += d.toString()));
     const config = `input { stdin {} } filter { json { source => "message" } } output { stdout { codec => line { format => "%{[@metadata][index]} %{a}" } } }`;
-    const pipeline = buildPipeline(parseConfig(config), context([], stdin, stdout));
+    const pipeline = buildPipeline(parseConfig(config), testContext([], stdin, stdout));
     stdin.end('{"@metadata":{"index":"logs-x"},"a":"b"}\n');
     await pipeline.run();
     assert.equal(text.trim(), 'logs-x b');

@@ -2,34 +2,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import os from 'node:os';
 import { parseConfig } from '../../src/pipeline/parser/parse.js';
 import { buildPipeline } from '../../src/pipeline/runtime.js';
 import { PipelineConfigError } from '../../src/pipeline/settings.js';
 import { MAX_KV_PAIRS } from '../../src/pipeline/filters/kv.js';
-import { UNWATCHED, type PipelineLogger } from '../../src/pipeline/plugin.js';
-
-function context(logs: string[], stdin = new PassThrough(), stdout = new PassThrough()) {
-  const keep = (level: string) => (m: string) => logs.push(`${level} ${m}`);
-  const logger: PipelineLogger = { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
-  return { logger, signal: new AbortController().signal, stdin, stdout, watchdog: UNWATCHED, dataDir: os.tmpdir() };
-}
-
-/** Runs `filter { … }` over stdin lines (plain codec) and returns the events as JSON. */
-async function run(filter: string, lines: string[], logs: string[] = []): Promise<Array<Record<string, any>>> {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  let text = '';
-  stdout.on('data', (d: Buffer) => (text += d.toString()));
-  const pipeline = buildPipeline(parseConfig(`input { stdin {} } filter { ${filter} } output { stdout { codec => json_lines } }`), context(logs, stdin, stdout));
-  stdin.end(lines.join('\n') + '\n');
-  await pipeline.run();
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-}
-
-function build(filter: string): void {
-  buildPipeline(parseConfig(`input { stdin {} } filter { ${filter} } output { stdout {} }`), context([]));
-}
+import { runLines as run, buildWithFilter as build, testContext } from '../helpers/pipeline.js';
 
 const FORTIGATE = 'date=2024-05-01 time=10:00:01 devname="FG100E" devid="FG100E3G16000001" logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" srcip=10.1.1.5 srcport=51234 srcintf="port1" dstip=93.184.216.34 dstport=443 action="accept" policyid=12 service="HTTPS" proto=6 duration=62 sentbyte=1834 rcvdbyte=5230 msg="allowed by policy"';
 const IPTABLES = 'IN=eth0 OUT= MAC=00:16:3e:5e:6c:00:00:16:3e:1d:2f:01:08:00 SRC=192.168.1.5 DST=10.0.0.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=54321 DF PROTO=TCP SPT=40000 DPT=22 WINDOW=29200 RES=0x00 SYN URGP=0';
@@ -129,7 +106,7 @@ describe('kv filter', () => {
     let text = '';
     stdout.on('data', (d: Buffer) => (text += d.toString()));
     const config = `input { stdin { codec => json_lines } } filter { kv { source => "parts" } } output { stdout { codec => json_lines } }`;
-    const pipeline = buildPipeline(parseConfig(config), context([], stdin, stdout));
+    const pipeline = buildPipeline(parseConfig(config), testContext([], stdin, stdout));
     stdin.end(JSON.stringify({ parts: ['a=1', 'b=2', 3] }) + '\n' + JSON.stringify({ parts: { no: 'text' } }) + '\n');
     await pipeline.run();
     const [list, hash] = text.trim().split('\n').map((l) => JSON.parse(l));
@@ -161,7 +138,7 @@ describe('kv filter', () => {
     const armed: number[] = [];
     const watchdog = { arm: (ms: number) => (armed.push(ms), false), disarm: () => {} };
     const config = `input { stdin {} } filter { kv { value_split_pattern => "=" timeout_millis => 250 } kv { target => "plain" } } output { stdout { codec => json_lines } }`;
-    const pipeline = buildPipeline(parseConfig(config), { ...context([], stdin, stdout), watchdog });
+    const pipeline = buildPipeline(parseConfig(config), { ...testContext([], stdin, stdout), watchdog });
     stdin.end('a=1\n');
     await pipeline.run();
     const [e] = text.trim().split('\n').map((l) => JSON.parse(l));

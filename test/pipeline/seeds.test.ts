@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import { countAll, freePort, REPO_ROOT, removeDir, search, sleep, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
+import { countAll, freePort, REPO_ROOT, removeDir, search, sleep, startTestServer, tempDir, type TestServer, waitForCount as waitForStoredCount } from '../helpers/server.js';
 import { selfSignedCert, which } from '../fixtures/syslog/harness.js';
 import { lumberjackProtocolClient, stopLumberjackProtocolClient } from '../fixtures/netinputs/lumberjack.js';
 
@@ -31,15 +31,9 @@ function workDir(): string {
 /** Wide enough for the shared sample's 2015 lines, whose time the date filter keeps. */
 const ALL_TIME = { from: '2000-01-01T00:00:00Z', to: 'now+1d' };
 
-async function waitForCount(s: TestServer, q: string, n: number, timeoutMs = 30_000): Promise<number> {
-  const until = Date.now() + timeoutMs;
-  let seen = -1;
-  while (Date.now() < until) {
-    seen = await countAll(s.url, q, ALL_TIME);
-    if (seen >= n) return seen;
-    await sleep(100);
-  }
-  return seen;
+/** The shared poll, with this file's patience and range. */
+function waitForCount(s: TestServer, q: string, n: number, timeoutMs = 30_000): Promise<number> {
+  return waitForStoredCount(s.url, q, n, { timeoutMs, params: ALL_TIME });
 }
 
 async function serverWith(config: string, extra: Record<string, string> = {}): Promise<TestServer> {

@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, countAll, freePort, removeDir, run, search, sleep, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
+import { BIN, countAll, freePort, removeDir, run, search, startTestServer, tempDir, type TestServer, waitForCount as waitForStoredCount } from '../helpers/server.js';
 
 const dirs: string[] = [];
 after(() => dirs.forEach(removeDir));
@@ -26,16 +26,9 @@ function write(dir: string, name: string, text: string): string {
   return file;
 }
 
-/** Polls until `q` finds `n` events (pipelines run in the background of the server). */
-async function waitForCount(s: TestServer, q: string, n: number, timeoutMs = 15_000): Promise<number> {
-  const until = Date.now() + timeoutMs;
-  let seen = -1;
-  while (Date.now() < until) {
-    seen = await countAll(s.url, q);
-    if (seen >= n) return seen;
-    await sleep(50);
-  }
-  return seen;
+/** The shared poll, with this file's patience. */
+function waitForCount(s: TestServer, q: string, n: number, timeoutMs = 15_000): Promise<number> {
+  return waitForStoredCount(s.url, q, n, { timeoutMs });
 }
 
 async function esRequest(s: TestServer, method: string, pathname: string, body?: string): Promise<{ status: number; body: any }> {

@@ -1,52 +1,11 @@
 /** The syslog_pri filter: PRI split into facility and severity with Logstash's labels, using the RFC examples. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
-import os from 'node:os';
-import { parseConfig } from '../../src/pipeline/parser/parse.js';
-import { buildPipeline } from '../../src/pipeline/runtime.js';
-import { PipelineConfigError, Settings } from '../../src/pipeline/settings.js';
-import { UNWATCHED, type Filter, type PipelineLogger } from '../../src/pipeline/plugin.js';
-import { PipelineEvent, type PipelineObject } from '../../src/pipeline/event.js';
-import { filters } from '../../src/pipeline/plugins.js';
+import { PipelineEvent } from '../../src/pipeline/event.js';
 
-function context(logs: string[], stdin = new PassThrough(), stdout = new PassThrough()) {
-  const keep = (level: string) => (m: string) => logs.push(`${level} ${m}`);
-  const logger: PipelineLogger = { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
-  return { logger, signal: new AbortController().signal, stdin, stdout, watchdog: UNWATCHED, dataDir: os.tmpdir() };
-}
-
-/** The filter a `filter { … }` block names, built through the registry as the runtime builds it. */
-function filterOf(block: string, logs: string[] = []): Filter {
-  const statement = parseConfig(`filter { ${block} }`).sections[0].body[0];
-  if (statement.kind !== 'plugin') throw new Error('not a plugin');
-  const factory = filters[statement.plugin.name];
-  assert.ok(factory, `${statement.plugin.name} is registered`);
-  return factory(new Settings(statement.plugin, 'filter'), context(logs));
-}
-
-function runOne(block: string, fields: PipelineObject, logs: string[] = []): Record<string, any> {
-  const [event] = filterOf(block, logs).process([new PipelineEvent(fields, new Date('2000-01-01T00:00:00Z'))]);
-  return event.toJSON();
-}
-
-/** Runs `filter { … }` in a whole pipeline over JSON lines on stdin. */
-async function runPipeline(block: string, inputs: PipelineObject[]): Promise<Array<Record<string, any>>> {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  let text = '';
-  stdout.on('data', (d: Buffer) => (text += d.toString()));
-  const pipeline = buildPipeline(parseConfig(`input { stdin { codec => json_lines } } filter { ${block} } output { stdout { codec => json_lines } }`), context([], stdin, stdout));
-  stdin.end(inputs.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  await pipeline.run();
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-}
-
-function refuses(block: string, message: RegExp): void {
-  assert.throws(() => filterOf(block), (error: Error) => error instanceof PipelineConfigError && message.test(error.message), block);
-}
 import { readFileSync } from 'node:fs';
 import { sharedData } from '../helpers/shared-data.js';
+import { filterOf, refuses, runOne, runEvents as runPipeline } from '../helpers/pipeline.js';
 
 describe('syslog_pri filter', () => {
   it('splits the PRI of every RFC 3164 and RFC 5424 example as the RFCs decompose it', () => {

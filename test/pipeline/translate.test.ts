@@ -8,39 +8,25 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { parseConfig } from '../../src/pipeline/parser/parse.js';
-import { buildPipeline } from '../../src/pipeline/runtime.js';
 import { PipelineConfigError, Settings } from '../../src/pipeline/settings.js';
-import { UNWATCHED, type Filter, type PipelineLogger, type Watchdog } from '../../src/pipeline/plugin.js';
+import { UNWATCHED, type Filter, type Watchdog } from '../../src/pipeline/plugin.js';
 import { PipelineEvent } from '../../src/pipeline/event.js';
 import { translateFilter } from '../../src/pipeline/filters/translate.js';
 import { makeLookup, parseDictionary } from '../../src/pipeline/filters/translate-dictionary.js';
 import { WatchedFile } from '../../src/pipeline/filters/watched-file.js';
 import { Gen } from '../helpers/prng.js';
-
-function logger(logs: string[]): PipelineLogger {
-  const keep = (level: string) => (m: string) => logs.push(`${level} ${m}`);
-  return { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
-}
+import { runEvents, testContext, recordingLogger as logger } from '../helpers/pipeline.js';
 
 async function run(filter: string, events: object[]): Promise<{ events: Array<Record<string, any>>; logs: string[] }> {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  let text = '';
-  stdout.on('data', (d: Buffer) => (text += d.toString()));
   const logs: string[] = [];
-  const config = `input { stdin { codec => json_lines } } filter { ${filter} } output { stdout { codec => json_lines } }`;
-  const pipeline = buildPipeline(parseConfig(config), { logger: logger(logs), signal: new AbortController().signal, stdin, stdout, watchdog: UNWATCHED, dataDir: os.tmpdir() });
-  stdin.end(events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  await pipeline.run();
-  return { events: text.split('\n').filter(Boolean).map((l) => JSON.parse(l)), logs };
+  return { events: await runEvents(filter, events, logs), logs };
 }
 
 function translate(block: string, logs: string[] = [], watchdog: Watchdog = UNWATCHED): Filter {
   const statement = parseConfig(`filter { translate { ${block} } }`).sections[0].body[0];
   if (statement.kind !== 'plugin') throw new Error('expected a plugin');
-  return translateFilter(new Settings(statement.plugin, 'filter'), { logger: logger(logs), signal: new AbortController().signal, stdin: new PassThrough(), stdout: new PassThrough(), watchdog, dataDir: os.tmpdir() });
+  return translateFilter(new Settings(statement.plugin, 'filter'), { ...testContext(logs), watchdog });
 }
 
 const tmp = (name: string, text: string): string => {

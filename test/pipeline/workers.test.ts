@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { countAll, freePort, removeDir, search, sleep, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
+import { countAll, freePort, removeDir, search, startTestServer, tempDir, type TestServer, waitForCount as waitForStoredCount } from '../helpers/server.js';
 
 const dirs: string[] = [];
 after(() => dirs.forEach(removeDir));
@@ -19,15 +19,9 @@ function setup(files: Record<string, string>): string {
   return dir;
 }
 
-async function waitForCount(s: TestServer, q: string, n: number, timeoutMs = 20_000): Promise<number> {
-  const until = Date.now() + timeoutMs;
-  let seen = -1;
-  while (Date.now() < until) {
-    seen = await countAll(s.url, q);
-    if (seen >= n) return seen;
-    await sleep(50);
-  }
-  return seen;
+/** The shared poll, with this file's patience. */
+function waitForCount(s: TestServer, q: string, n: number, timeoutMs = 20_000): Promise<number> {
+  return waitForStoredCount(s.url, q, n, { timeoutMs });
 }
 
 /** 60 a's then a b: `^(a|aa)+$` backtracks through every way of splitting them into ones and twos (about 1.6^60) before it fails. */

@@ -2,6 +2,7 @@
 import type { ServerConfig } from '../../core/config.js';
 import type { Metrics } from '../../core/metrics.js';
 import type { Store } from '../../store/store.js';
+import type { DocumentTransform } from '../../pipeline/host.js';
 
 export interface EsContext {
   store: Store;
@@ -11,7 +12,6 @@ export interface EsContext {
   ingestPipelines?: IngestPipelines;
 }
 
-import type { DocumentTransform } from '../../pipeline/host.js';
 export type { DocumentTransform };
 
 export interface IngestPipelines {

@@ -76,7 +76,6 @@ export function multilineDecoder(settings: Settings): Decoder {
   };
 
   const feed = (line: string, out: PipelineObject[]): void => {
-    test.lastIndex = 0;
     const matched = test.test(line) !== negate;
     if (what === 'previous') {
       if (!matched || full()) out.push(...take());

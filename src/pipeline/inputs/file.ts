@@ -23,6 +23,7 @@ import { expandGlob, hasMagic, segmentRegExp } from './file-glob.js';
 import { itemDecoderFrom } from './item-codec.js';
 import { fileKey, Sincedb, type FileKey } from './sincedb.js';
 import { TailedFile, type Line } from './file-tail.js';
+import { sleep } from '../sleep.js';
 
 /** Tag of an event whose line was longer than max_line_bytes and was cut (Logstash has no such limit). */
 export const TRUNCATED_TAG = '_linetruncated';
@@ -222,15 +223,3 @@ function globOrError(settings: Settings, name: string, glob: string): RegExp {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -48,15 +48,3 @@ export function textList(reply: unknown): string[] {
   return reply.map((item) => (Buffer.isBuffer(item) ? item.toString('utf8') : String(item)));
 }
 
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

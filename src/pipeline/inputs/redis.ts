@@ -11,7 +11,8 @@ import { PipelineEvent } from '../event.js';
 import { inputDecoration } from '../common.js';
 import type { Emit, Input, InputFactory } from '../plugin.js';
 import { itemDecoderFrom } from './item-codec.js';
-import { backoffMs, newRedisClient, sleep, textList, type RedisClient } from './redis-client.js';
+import { backoffMs, newRedisClient, textList, type RedisClient } from './redis-client.js';
+import { sleep } from '../sleep.js';
 
 /** Moves up to ARGV[1] items from the head of KEYS[1] to the tail of KEYS[2], atomically, and returns them. */
 const TAKE_BATCH = `

@@ -13,7 +13,7 @@ import type { PipelineEvent, PipelineValue } from '../event.js';
 import type { Output, OutputFactory } from '../plugin.js';
 import type { Settings } from '../settings.js';
 import type { Template } from '../sprintf.js';
-import { sleep } from '../inputs/redis-client.js';
+import { sleep } from '../sleep.js';
 
 type Format = 'json' | 'json_batch' | 'ndjson' | 'form' | 'message';
 const METHODS = ['post', 'put', 'patch', 'delete', 'get', 'head'] as const;

@@ -9,7 +9,8 @@
 import type { PipelineEvent } from '../event.js';
 import { encoderFrom } from '../codecs/index.js';
 import type { Output, OutputFactory } from '../plugin.js';
-import { backoffMs, newRedisClient, sleep, type RedisClient } from '../inputs/redis-client.js';
+import { backoffMs, newRedisClient, type RedisClient } from '../inputs/redis-client.js';
+import { sleep } from '../sleep.js';
 
 interface HostPort {
   readonly host: string;

@@ -45,11 +45,13 @@ export class FilterWorkers {
   private readonly timer: NodeJS.Timeout;
   private nextId = 1;
   private closed = false;
-  /** Steps stopped by the watchdog, for metrics and tests. */
-  timeouts = 0;
 
   constructor(private readonly options: PoolOptions) {
-    for (let i = 0; i < Math.max(1, options.workers); i++) this.slots.push(this.spawn(new WatchReader(newWatchSlots())));
+    for (let i = 0; i < Math.max(1, options.workers); i++) {
+      const watch = new WatchReader(newWatchSlots());
+      const slot: Slot = { worker: this.startWorker(watch, () => slot), watch, ready: false, job: null };
+      this.slots.push(slot);
+    }
     this.timer = setInterval(() => this.supervise(), SUPERVISE_EVERY_MS);
     this.timer.unref();
   }
@@ -98,13 +100,13 @@ export class FilterWorkers {
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
-  private spawn(watch: WatchReader): Slot {
+  /** A worker watched through `watch`, its messages and crashes reported as those of the slot `owner` answers. */
+  private startWorker(watch: WatchReader, owner: () => Slot): Worker {
     const setup: WorkerSetup = { tree: this.options.tree, dataDir: this.options.dataDir, watch: watch.buffer };
     const worker = new Worker(WORKER_FILE, { workerData: setup });
-    const slot: Slot = { worker, watch, ready: false, job: null };
-    worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
-    worker.on('error', (error) => this.onCrash(slot, error));
-    return slot;
+    worker.on('message', (m: FromWorker) => this.onMessage(owner(), m));
+    worker.on('error', (error) => this.onCrash(owner(), error));
+    return worker;
   }
 
   private onMessage(slot: Slot, m: FromWorker): void {
@@ -144,13 +146,8 @@ export class FilterWorkers {
     void old.terminate();
     if (this.closed) return;
     slot.watch.clear();
-    const fresh = this.spawn(slot.watch);
-    slot.worker = fresh.worker;
     slot.ready = false;
-    fresh.worker.removeAllListeners('message');
-    fresh.worker.removeAllListeners('error');
-    fresh.worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
-    fresh.worker.on('error', (error) => this.onCrash(slot, error));
+    slot.worker = this.startWorker(slot.watch, () => slot);
   }
 
   private dispatch(): void {
@@ -170,7 +167,6 @@ export class FilterWorkers {
       if (job === null) continue;
       const step = slot.watch.overdue(now);
       if (step === 0) continue;
-      this.timeouts++;
       slot.job = null;
       this.replace(slot);
       if (job.skip.length + 1 >= MAX_RUNS) {
