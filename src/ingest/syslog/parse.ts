@@ -103,11 +103,15 @@ export interface SyslogResult {
   'syslog.msgid'?: string;
   'syslog.sequence'?: number;
   'log.source.address'?: string;
+  /** The STRUCTURED-DATA as sent, when it did not parse (tagged SYSLOG_SD_PARSE_FAILURE_TAG). */
+  'syslog.sd_raw'?: string;
   tags?: string[];
   [sd: SyslogSdKey]: string | string[];
 }
 
 export const SYSLOG_PARSE_FAILURE_TAG = '_syslogparsefailure';
+/** An RFC 5424 message whose header parsed but whose STRUCTURED-DATA did not (kept in syslog.sd_raw). */
+export const SYSLOG_SD_PARSE_FAILURE_TAG = '_syslogsdparsefailure';
 
 export const FACILITY_NAMES: readonly string[] = [
   'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news',
@@ -200,18 +204,20 @@ function parseText(input: string, opts: SyslogParseOptions): SyslogResult {
   const s = end === input.length ? input : input.slice(0, end);
   if (end === 0) return failure(s, -1, opts);
 
-  let pos = 0;
+  // A BOM before the PRI (a file's first line, or a sender that writes one per message) is not text.
+  let pos = s.charCodeAt(0) === C_BOM ? 1 : 0;
+  if (pos === end) return failure(s, -1, opts);
   let pri = -1;
-  if (s.charCodeAt(0) === C_LT) {
-    let i = 1;
+  if (s.charCodeAt(pos) === C_LT) {
+    let i = pos + 1;
     let v = 0;
-    while (i < end && i <= 3) {
+    while (i < end && i <= pos + 3) {
       const d = s.charCodeAt(i) - C_0;
       if (d < 0 || d > 9) break;
       v = v * 10 + d;
       i++;
     }
-    if (i === 1 || i >= end || s.charCodeAt(i) !== C_GT || v > 191) return failure(s, -1, opts);
+    if (i === pos + 1 || i >= end || s.charCodeAt(i) !== C_GT || v > 191) return failure(s, -1, opts);
     pri = v;
     pos = i + 1;
   }
@@ -369,6 +375,46 @@ function parse5424(s: string, pos: number, end: number, pri: number, opts: Syslo
   const msgid = isNil(s, i, j) ? undefined : s.slice(i, j);
   i = j + 1;
 
+  let r = header5424(pri, ts, host, version, app, procid, msgid);
+
+  // STRUCTURED-DATA: strict; when it is malformed the header is kept, the SD
+  // text goes to syslog.sd_raw and the event is tagged (see sdFailure).
+  const c = s.charCodeAt(i);
+  const sdStart = i;
+  let sdEnd = -1;
+  if (c === C_MINUS) sdEnd = i + 1;
+  else if (c === C_LBRACKET) sdEnd = parseStructuredData(s, i, end, r);
+  if (sdEnd < 0 || (sdEnd < end && s.charCodeAt(sdEnd) !== C_SP)) {
+    r = header5424(pri, ts, host, version, app, procid, msgid); // without the SD fields parsed so far
+    fieldsLongName = false;
+    r.tags = [SYSLOG_SD_PARSE_FAILURE_TAG];
+    if (c === C_LBRACKET) {
+      sdEnd = lenientSdEnd(s, sdStart, end);
+      r['syslog.sd_raw'] = s.slice(sdStart, sdEnd);
+    } else {
+      sdEnd = sdStart - 1; // no SD at all: the rest is MSG
+    }
+  }
+  i = sdEnd;
+
+  // MSG
+  if (i < end) {
+    i++; // SP
+    if (i < end && s.charCodeAt(i) === C_BOM) i++;
+    r.message = i === 0 ? s : s.slice(i);
+  }
+  return finish(r, opts);
+}
+
+function header5424(
+  pri: number,
+  ts: number,
+  host: string | undefined,
+  version: number,
+  app: string | undefined,
+  procid: string | undefined,
+  msgid: string | undefined,
+): SyslogResult {
   const r = newResult(pri, '');
   if (ts === ts) setTime(r, ts);
   if (host !== undefined) r.host = host;
@@ -376,26 +422,42 @@ function parse5424(s: string, pos: number, end: number, pri: number, opts: Syslo
   if (app !== undefined) r['syslog.appname'] = app;
   if (procid !== undefined) r['syslog.procid'] = procid;
   if (msgid !== undefined) r['syslog.msgid'] = msgid;
+  return r;
+}
 
-  // STRUCTURED-DATA
-  const c = s.charCodeAt(i);
-  if (c === C_MINUS) {
+/**
+ * Where malformed STRUCTURED-DATA starting at '[' most likely ends: after the
+ * last of its `[...]` groups read with quotes respected (so a `]` inside a
+ * value does not end it), when that lands on SP or the end; otherwise (an
+ * unclosed quote) at the first `]` followed by SP or the end; otherwise at the
+ * first SP after the first `]`; otherwise at the end of the line. Returns an index at SP or `end`.
+ */
+function lenientSdEnd(s: string, pos: number, end: number): number {
+  let i = pos;
+  while (i < end && s.charCodeAt(i) === C_LBRACKET) {
     i++;
-  } else if (c === C_LBRACKET) {
-    i = parseStructuredData(s, i, end, r);
-    if (i < 0) return null;
-  } else {
-    return null;
+    let quoted = false;
+    while (i < end) {
+      const c = s.charCodeAt(i);
+      if (quoted) {
+        if (c === C_BACKSLASH) i++;
+        else if (c === C_QUOTE) quoted = false;
+      } else if (c === C_QUOTE) {
+        quoted = true;
+      } else if (c === C_RBRACKET) {
+        break;
+      }
+      i++;
+    }
+    if (i >= end) break;
+    i++; // ']'
   }
-
-  // MSG
-  if (i < end) {
-    if (s.charCodeAt(i) !== C_SP) return null;
-    i++;
-    if (i < end && s.charCodeAt(i) === C_BOM) i++;
-    r.message = i === 0 ? s : s.slice(i);
+  if (i <= end && (i === end || s.charCodeAt(i) === C_SP) && i > pos && s.charCodeAt(i - 1) === C_RBRACKET) return i;
+  for (let k = s.indexOf(']', pos); k >= 0 && k < end; k = s.indexOf(']', k + 1)) {
+    if (k + 1 === end || s.charCodeAt(k + 1) === C_SP) return k + 1;
   }
-  return finish(r, opts);
+  const close = s.indexOf(']', pos);
+  return close >= 0 && close < end ? tokenEnd(s, close, end) : end;
 }
 
 /** Characters allowed in SD-NAME: PRINTUSASCII except '=', SP, ']', '"'. */
@@ -561,6 +623,7 @@ function skipSpaces(s: string, i: number, end: number): number {
 function parse3164(s: string, pos: number, end: number, pri: number, opts: SyslogParseOptions): SyslogResult | null {
   let i = pos;
   let seq = -1;
+  let ciscoSequence = false; // "<PRI>123: " or "<PRI>: ": Cisco's service sequence-numbers
   let host: string | undefined;
 
   // Cisco: "<189>123: ..." sequence number, or "<166>:Feb ..." empty one
@@ -574,9 +637,11 @@ function parse3164(s: string, pos: number, end: number, pri: number, opts: Syslo
       }
       if (j < end && s.charCodeAt(j) === C_COLON && (j + 1 === end || s.charCodeAt(j + 1) === C_SP)) {
         seq = v;
+        ciscoSequence = true;
         i = j + 1;
       }
     } else if (s.charCodeAt(i) === C_COLON) {
+      ciscoSequence = true;
       i++;
     }
   }
@@ -609,11 +674,11 @@ function parse3164(s: string, pos: number, end: number, pri: number, opts: Syslo
   const r = newResult(pri, '');
   if (seq >= 0) r['syslog.sequence'] = seq;
 
-  // Cisco terminators after the time: ":" or " ZONE:"
-  let cisco = false;
+  // Terminators after the time that some devices send: ":" or " ZONE:"
+  let timeColon = false;
   i = dateEnd;
   if (i < end && s.charCodeAt(i) === C_COLON) {
-    cisco = true;
+    timeColon = true;
     i++;
   } else if (i < end && s.charCodeAt(i) === C_SP) {
     let j = i + 1;
@@ -625,7 +690,7 @@ function parse3164(s: string, pos: number, end: number, pri: number, opts: Syslo
     const n = j - i - 1;
     if (n >= 2 && n <= 5 && j < end && s.charCodeAt(j) === C_COLON && (j + 1 === end || s.charCodeAt(j + 1) === C_SP)) {
       if (d_off !== d_off && isUtcLabel(s, i + 1, j)) d_off = 0;
-      cisco = true;
+      timeColon = true;
       i = j + 1;
     }
   }
@@ -633,33 +698,29 @@ function parse3164(s: string, pos: number, end: number, pri: number, opts: Syslo
   if (ts === ts) setTime(r, ts);
   if (host !== undefined) r.host = host;
 
-  if (cisco) {
-    if (i < end && s.charCodeAt(i) === C_SP) i++;
-    r.message = s.slice(i, end);
-    return finish(r, opts);
-  }
-
   i = skipSpaces(s, i, end);
+  if (timeColon && (ciscoSequence || host !== undefined)) {
+    // Cisco IOS with sequence numbers puts no HOSTNAME after its time (the
+    // host is the origin-id or the sender): what follows is CONTENT.
+    contentWithTag(s, i, end, r);
+    return finish(r, opts);
+  }
   if (i >= end) return finish(r, opts);
-  if (s.charCodeAt(i) === C_PERCENT) {
-    r.message = s.slice(i, end);
-    return finish(r, opts);
+
+  // HOSTNAME as rsyslog's pmrfc3164 reads it, plus IPv6 addresses
+  const hostEnd = hostnameEnd(s, i, end);
+  if (hostEnd > i) {
+    r.host = s.slice(i, hostEnd);
+    i = skipSpaces(s, hostEnd, end);
+    // Cisco ASA "fw01 : %ASA-..." separator
+    if (i < end && s.charCodeAt(i) === C_COLON && (i + 1 === end || s.charCodeAt(i + 1) === C_SP)) {
+      i = skipSpaces(s, i + 1, end);
+    }
   }
-  const tagEnd = scanTag(s, i, end);
-  if (tagEnd >= 0) {
-    applyTag(s, r, tagEnd, end);
-    return finish(r, opts);
-  }
-  const j = tokenEnd(s, i, end);
-  r.host = s.slice(i, j);
-  i = skipSpaces(s, j, end);
-  // Cisco ASA "fw01 : %ASA-..." separator
-  if (i < end && s.charCodeAt(i) === C_COLON && (i + 1 === end || s.charCodeAt(i + 1) === C_SP)) {
-    i = i + 1 < end ? i + 2 : i + 1;
-    r.message = s.slice(i, end);
-    return finish(r, opts);
-  }
-  contentWithTag(s, i, end, r);
+  if (i >= end) return finish(r, opts);
+  const tagEnd = scanTag(s, i, end, true);
+  if (tagEnd >= 0) applyTag(s, r, tagEnd, end);
+  else r.message = s.slice(i, end);
   return finish(r, opts);
 }
 
@@ -673,14 +734,51 @@ function isUtcLabel(s: string, start: number, stop: number): boolean {
   return (a === 85 && b === C_T && c === 67) || (a === 71 && b === 77 && c === C_T); // UTC, GMT
 }
 
-/** CONTENT at i: a TAG if the first token has that shape, the rest is the message. */
-function contentWithTag(s: string, i: number, end: number, r: SyslogResult): void {
-  if (i < end && s.charCodeAt(i) !== C_PERCENT) {
-    const tagEnd = scanTag(s, i, end);
-    if (tagEnd >= 0) {
-      applyTag(s, r, tagEnd, end);
-      return;
+const MAX_HOSTNAME = 255;
+
+/**
+ * The end of a HOSTNAME at i (at the SP after it, or the end of the line),
+ * or -1. rsyslog's rule: letters, digits, `.`, `_` and `-`, ending in a
+ * letter or digit, followed by SP or the end. Added: an IPv6 address (hex
+ * digits, `.` and at least two `:`, not ending in `:`), which rsyslog would
+ * take for a TAG.
+ */
+function hostnameEnd(s: string, i: number, end: number): number {
+  let j = i;
+  let colons = 0;
+  let plain = true; // letters, digits, . _ -
+  let ipv6 = true; // hex digits, . :
+  while (j < end && j - i <= MAX_HOSTNAME) {
+    const c = s.charCodeAt(j);
+    if (c === C_SP) break;
+    const digit = c >= C_0 && c <= C_0 + 9;
+    const lower = c | 0x20;
+    const letter = lower >= 97 && lower <= 122;
+    const hex = digit || (lower >= 97 && lower <= 102);
+    if (c === C_COLON) {
+      plain = false;
+      colons++;
+    } else if (!(digit || letter || c === C_DOT || c === 95 || c === C_MINUS)) {
+      return -1;
+    } else if (!(hex || c === C_DOT)) {
+      ipv6 = false;
     }
+    j++;
+  }
+  if (j === i || j - i > MAX_HOSTNAME) return -1;
+  const last = s.charCodeAt(j - 1);
+  const lastLower = last | 0x20;
+  const lastAlnum = (last >= C_0 && last <= C_0 + 9) || (lastLower >= 97 && lastLower <= 122);
+  if (plain) return lastAlnum ? j : -1;
+  return ipv6 && colons >= 2 && last !== C_COLON ? j : -1;
+}
+
+/** CONTENT at i: a TAG if the first word has the shape `name:` or `name[pid]`, the rest is the message. */
+function contentWithTag(s: string, i: number, end: number, r: SyslogResult): void {
+  const tagEnd = i < end ? scanTag(s, i, end, false) : -1;
+  if (tagEnd >= 0) {
+    applyTag(s, r, tagEnd, end);
+    return;
   }
   r.message = i === 0 && end === s.length ? s : s.slice(i, end);
 }
@@ -691,22 +789,62 @@ let t_nameEnd = 0;
 let t_pidStart = -1;
 let t_pidEnd = -1;
 
+/** RFC 3164's TAG limit, for a TAG that only a space ends. */
+const MAX_BARE_TAG = 32;
+/** A TAG ended by `:` or `[pid]` may be longer (RFC 5424's APP-NAME limit): systemd units are. */
+const MAX_TAG = 48;
+
 /**
- * Recognises `name:`, `name[pid]:` or `name[pid]` followed by SP or the end.
- * Returns the index after the tag (at the SP or the end) or -1.
+ * Characters of a TAG's name: printable, not SP, and none of the characters
+ * that mark the start of structured text (`"'{}<>=,\`) or end the name
+ * (`:[]`). rsyslog takes any run up to `:` or SP; this keeps JSON and
+ * key=value messages whole.
  */
-function scanTag(s: string, pos: number, end: number): number {
+function isTagChar(c: number): boolean {
+  if (c <= C_SP || c === 127) return false;
+  switch (c) {
+    case C_COLON:
+    case C_LBRACKET:
+    case C_RBRACKET:
+    case C_QUOTE:
+    case 39: // '
+    case 123: // {
+    case 125: // }
+    case C_LT:
+    case C_GT:
+    case C_EQ:
+    case C_COMMA:
+    case C_BACKSLASH:
+      return false;
+    default:
+      return true;
+  }
+}
+
+/**
+ * Recognises a TAG at pos: `name:`, `name[pid]:` or `name[pid]` followed by
+ * SP or the end, and, when `bare` (after a date and HOSTNAME, as rsyslog
+ * reads it), a name of at most 32 characters ended by SP or the end that is
+ * not all digits. Returns the index after the tag (at the SP or the end) or -1.
+ */
+function scanTag(s: string, pos: number, end: number, bare: boolean): number {
   let j = pos;
   while (j < end) {
     const c = s.charCodeAt(j);
-    if (c === C_SP || c === C_COLON || c === C_LBRACKET || c === C_RBRACKET) break;
+    if (c === C_SP || c === C_COLON || c === C_LBRACKET) break;
+    if (!isTagChar(c)) return -1;
     j++;
   }
-  if (j === pos || j >= end) return -1;
+  const n = j - pos;
+  if (n === 0 || n > MAX_TAG) return -1;
   t_nameStart = pos;
   t_nameEnd = j;
   t_pidStart = -1;
   t_pidEnd = -1;
+  if (j >= end || s.charCodeAt(j) === C_SP) {
+    if (!bare || n > MAX_BARE_TAG) return -1;
+    return isBareTagName(s, pos, j) ? j : -1;
+  }
   let c = s.charCodeAt(j);
   if (c === C_LBRACKET) {
     let k = j + 1;
@@ -720,16 +858,34 @@ function scanTag(s: string, pos: number, end: number): number {
     t_pidEnd = k;
     j = k + 1;
     if (j < end && s.charCodeAt(j) === C_COLON) j++;
-  } else if (c === C_COLON) {
-    j++;
   } else {
-    return -1;
+    j++; // ':'
   }
   if (j < end) {
     c = s.charCodeAt(j);
     if (c !== C_SP) return -1;
   }
   return j;
+}
+
+/**
+ * Whether a word ended only by a space reads as a program name. Not one: a
+ * number; a dotted word (after the HOSTNAME it is a relay's second host name
+ * or an address, as in RFC 3164's example 4); a word written as the first of
+ * a sentence, a capital and then lower-case letters ("Use the BFG!", RFC 3164
+ * example 2, which has no TAG). Program names ended by a space are lower-case
+ * (`sshd`), upper-case (`CRON`) or mixed (`NetworkManager`).
+ */
+function isBareTagName(s: string, start: number, stop: number): boolean {
+  let allDigits = true;
+  let sentence = s.charCodeAt(start) >= C_A && s.charCodeAt(start) <= C_Z;
+  for (let k = start; k < stop; k++) {
+    const c = s.charCodeAt(k);
+    if (c === C_DOT) return false;
+    if (c < C_0 || c > C_0 + 9) allDigits = false;
+    if (k > start && !(c >= 97 && c <= C_z)) sentence = false;
+  }
+  return !allDigits && !sentence;
 }
 
 function applyTag(s: string, r: SyslogResult, tagEnd: number, end: number): void {
