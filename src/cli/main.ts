@@ -3,7 +3,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig, type ServerConfig } from '../core/config.js';
 import { startServer, StartupError } from '../server.js';
 import { apiRequest, CliError } from './client.js';
-import { importFiles } from './import.js';
+import { formatImportSummary, importExitCode, importFiles } from './import.js';
+import { FORMAT_NAMES, type FormatName } from '../ingest/formats/format.js';
+import { isTimeZone } from '../core/zones.js';
 import { runPipelineCommand, runPipelineTest } from './pipeline.js';
 import { formatTable } from './table.js';
 
@@ -123,20 +125,40 @@ program
 
 program
   .command('import')
-  .description('Load log files or NDJSON into a running server, with a progress bar')
-  .argument('<files...>', 'files to import: NDJSON lines keep their fields, other lines become message')
+  .description('Parse log files (syslog, access logs, NDJSON, plain lines; .gz too) and load them into a running server')
+  .argument('<files...>', 'files to import; the format of each is detected from its first lines unless --format says')
+  .addOption(new Option('--format <format>', 'the files\' format').choices(['auto', ...FORMAT_NAMES]).default('auto'))
+  .option('--timezone <zone>', 'IANA zone for dates without an offset (syslog); default: this machine\'s zone', localTimeZone())
+  .option('--pipeline <file>', "run a Logstash configuration's filters over the events (its inputs and outputs are ignored)")
+  .option('--pipeline-workers <n>', 'filter worker threads for --pipeline', parsePositiveInt, 1)
+  .option('--max-line-bytes <n>', 'longer lines are skipped and counted as failed (match the server\'s --max-line-bytes)', parsePositiveInt, 1024 * 1024)
   .option('--batch-bytes <n>', 'bytes per request', parsePositiveInt, 4 * 1024 * 1024)
-  .option('--quiet', 'no progress bar')
+  .option('--json', 'print the summary as one JSON object')
+  .option('--quiet', 'no progress on stderr')
   .addOption(serverOption())
   .addOption(tokenOption())
-  .action(async (files: string[], o: { batchBytes: number; quiet?: boolean; server: string; token?: string }) => {
-    const s = await importFiles(files, { server: o.server, token: o.token, batchBytes: o.batchBytes, quiet: Boolean(o.quiet) });
-    const rate = s.seconds > 0 ? Math.round(s.accepted / s.seconds) : s.accepted;
-    process.stdout.write(
-      `imported ${s.files} file(s): ${s.lines} lines, ${s.accepted} accepted, ${s.rejected} rejected, ${(s.bytes / 1e6).toFixed(1)} MB in ${s.seconds.toFixed(1)} s (${rate} events/s)\n`,
-    );
-    if (s.rejected > 0) process.exitCode = 2;
-  });
+  .action(
+    async (
+      files: string[],
+      o: { format: FormatName | 'auto'; timezone: string; pipeline?: string; pipelineWorkers: number; maxLineBytes: number; batchBytes: number; json?: boolean; quiet?: boolean; server: string; token?: string },
+    ) => {
+      if (!isTimeZone(o.timezone)) throw new CliError(`--timezone: "${o.timezone}" is not a time zone known here (use an IANA name such as Europe/Berlin, or UTC)`);
+      const s = await importFiles(files, {
+        server: o.server,
+        token: o.token,
+        batchBytes: o.batchBytes,
+        quiet: Boolean(o.quiet),
+        format: o.format,
+        timeZone: o.timezone,
+        pipeline: o.pipeline,
+        pipelineWorkers: o.pipelineWorkers,
+        maxLineBytes: o.maxLineBytes,
+      });
+      process.stdout.write(o.json ? JSON.stringify(s) + '\n' : formatImportSummary(s));
+      for (const f of s.files) if (f.error !== null) process.stderr.write(`logmill import: ${f.error}\n`);
+      process.exitCode = importExitCode(s);
+    },
+  );
 
 const pipelineCommand = program
   .command('pipeline')
@@ -168,6 +190,11 @@ function parsePositiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
   return n;
+}
+
+/** This machine's zone (TZ when set), in which log files are written. */
+function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
 function withoutCore(h: Record<string, unknown>): Record<string, unknown> {

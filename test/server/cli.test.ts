@@ -175,7 +175,7 @@ describe('logmill query and import against a running server', () => {
     assert.match(syntax.stderr, /position 8/);
   });
 
-  it('imports a copy of auth.log (7,121 lines) and prints a summary', async () => {
+  it('imports a copy of auth.log (7,121 lines) as syslog and prints a summary', async () => {
     const copy = path.join(work, 'auth.log');
     fs.copyFileSync(AUTH_LOG, copy);
     const lines = fs.readFileSync(copy, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
@@ -183,23 +183,28 @@ describe('logmill query and import against a running server', () => {
     const before = await countAll(server.url);
     const r = await logmill(['import', copy, '--server', server.url]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /imported 1 file\(s\): 7121 lines, 7121 accepted, 0 rejected/);
+    assert.match(r.stdout, /imported 1 file\(s\): 7121 lines, 7121 accepted, 0 rejected, 0 unparsed/);
+    assert.match(r.stdout, /auth\.log: syslog, 7121 lines/);
     assert.equal((await countAll(server.url)) - before, 7121);
-    const sample = await search(server.url, '"Server listening on 0.0.0.0 port 22"', { from: 'now-1h' });
+    // The lines' own (March) times: searched over a wide range.
+    const wide = { from: 'now-3650d', to: 'now+3650d' };
+    const sample = await search(server.url, '"Server listening on 0.0.0.0 port 22"', wide);
     assert.ok(sample.total >= 1);
     assert.equal(sample.hits[0].source, copy);
-    // Every line is an event of its own, in order of the file.
-    const first = fs.readFileSync(copy, 'utf8').split('\n')[0];
-    assert.ok((await search(server.url, `message:${JSON.stringify(first)}`, { from: 'now-1h' })).total >= 1);
+    assert.equal(sample.hits[0]['syslog.appname'], 'sshd');
+    // Every line is an event of its own: the first line's message part is found.
+    const first = fs.readFileSync(copy, 'utf8').split('\n')[0].replace(/^.*?\]: /, '');
+    assert.ok((await search(server.url, `message:${JSON.stringify(first)}`, wide)).total >= 1);
   });
 
-  it('imports an NDJSON file keeping its fields, and reports rejected lines with exit code 2', async () => {
+  it('imports an NDJSON file keeping its fields, and reports lines stored unparsed with exit code 2', async () => {
     const file = path.join(work, 'events.ndjson');
     const good = Array.from({ length: 250 }, (_, k) => JSON.stringify({ message: `ndimport ${k}`, k, nested: { v: k % 3 } }));
     fs.writeFileSync(file, [...good.slice(0, 100), '{"broken": ', ...good.slice(100), 'plain text line in ndjson'].join('\n') + '\n');
     const r = await logmill(['import', file, '--server', server.url, '--quiet']);
     assert.equal(r.code, 2, `${r.stdout} ${r.stderr}`);
-    assert.match(r.stdout, /imported 1 file\(s\): 252 lines, 251 accepted, 1 rejected/);
+    // The broken line and the text line are not NDJSON: stored whole, tagged _jsonparsefailure, counted.
+    assert.match(r.stdout, /imported 1 file\(s\): 252 lines, 252 accepted, 0 rejected, 2 unparsed/);
     assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:101:`), `names the bad line: ${r.stderr}`);
     const found = await search(server.url, 'ndimport', { from: 'now-1h' });
     assert.equal(found.total, 250);

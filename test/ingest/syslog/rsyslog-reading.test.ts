@@ -13,6 +13,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { parseSyslog, SYSLOG_PARSE_FAILURE_TAG, SYSLOG_SD_PARSE_FAILURE_TAG, type SyslogResult } from '../../../src/ingest/syslog/parse.js';
 import { run, stopChild, tempDir, waitFor, which } from '../../fixtures/syslog/harness.js';
+import { countAll, removeDir, search, startTestServer, waitForCount, type TestServer } from '../../helpers/server.js';
 import { sharedData } from '../../helpers/shared-data.js';
 
 const NOW = new Date('2026-12-07T12:00:00Z');
@@ -126,8 +127,13 @@ describe('the same lines read by rsyslogd', { skip: RSYSLOGD === null ? 'rsyslog
   let port = 0;
   let out = '';
   let log = '';
+  let server: TestServer | null = null;
 
   before(async () => {
+    server = await startTestServer({ syslog: '127.0.0.1:0' });
+    const syslogTcp = server.inputs.find((i) => i.name === 'syslog_tcp');
+    assert.ok(syslogTcp);
+    const logmillPort = Number(syslogTcp.address().slice(syslogTcp.address().lastIndexOf(':') + 1));
     dir = tempDir('logmill-rsyslog-diff-');
     out = path.join(dir, 'out.txt');
     port = await new Promise<number>((resolve) => {
@@ -142,7 +148,12 @@ describe('the same lines read by rsyslogd', { skip: RSYSLOGD === null ? 'rsyslog
       'module(load="imtcp")',
       `input(type="imtcp" address="127.0.0.1" port="${port}" ruleset="r")`,
       'template(name="t" type="string" string="%hostname%\\t%programname%\\t%procid%\\t%timereported:::date-rfc3339%\\t%msg%\\n")',
-      `ruleset(name="r") { action(type="omfile" file="${out}" template="t") }`,
+      // ... and forwarded to Logmill twice: rsyslog's traditional RFC 3164 and its RFC 5424 template.
+      'ruleset(name="r") {',
+      `  action(type="omfile" file="${out}" template="t")`,
+      `  action(type="omfwd" Target="127.0.0.1" Port="${logmillPort}" Protocol="tcp")`,
+      `  action(type="omfwd" Target="127.0.0.1" Port="${logmillPort}" Protocol="tcp" Template="RSYSLOG_SyslogProtocol23Format" TCP_Framing="octet-counted")`,
+      '}',
       '',
     ].join('\n');
     const confFile = path.join(dir, 'rsyslog.conf');
@@ -166,6 +177,10 @@ describe('the same lines read by rsyslogd', { skip: RSYSLOGD === null ? 'rsyslog
 
   after(async () => {
     await stopChild(child);
+    if (server !== null) {
+      await server.close();
+      removeDir(server.dir);
+    }
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -211,6 +226,25 @@ describe('the same lines read by rsyslogd', { skip: RSYSLOGD === null ? 'rsyslog
       compared++;
     });
     assert.equal(compared, lines.length);
+
+    // Forwarded by rsyslogd in both its formats: every auth.log line stored twice, with host and
+    // program, at the time in the line.
+    const base = (server as TestServer).url;
+    const all = '_exists_:syslog.appname AND host:"ip-10-77-20-248"';
+    await waitForCount(base, 'host:"ip-10-77-20-248"', 2 * auth.length, { params: { from: '1970-01-01T00:00:00Z' } });
+    assert.equal(await countAll(base, 'host:"ip-10-77-20-248"', { from: '1970-01-01T00:00:00Z' }), 2 * auth.length);
+    assert.equal(await countAll(base, all, { from: '1970-01-01T00:00:00Z' }), 2 * auth.length, 'every forwarded line has a program');
+    assert.equal(await countAll(base, '_syslogparsefailure OR _syslogsdparsefailure', { from: '1970-01-01T00:00:00Z' }), 0);
+    const first = await search(base, '"Server listening on 0.0.0.0 port 22"', { from: '1970-01-01T00:00:00Z' });
+    assert.equal(first.total, 2);
+    for (const h of first.hits) {
+      assert.equal(h['syslog.appname'], 'sshd');
+      assert.equal(h['syslog.procid'], '1291');
+      // RSYSLOG_SyslogProtocol23Format writes %msg% with the space rsyslog keeps after a TAG, so
+      // that MSG as sent starts with a space; Logmill keeps MSG as sent.
+      assert.equal(String(h.message).replace(/^ /, ''), 'Server listening on 0.0.0.0 port 22.');
+      assert.equal(String(h['@timestamp']).slice(5, 19), '03-27T13:06:56');
+    }
   });
 });
 
@@ -219,7 +253,6 @@ describe('the same lines read by rsyslogd', { skip: RSYSLOGD === null ? 'rsyslog
 
 describe('read back from a server', () => {
   it("the issue's lines and control characters, as stored and as the API shows them", async () => {
-    const { startTestServer, removeDir, search, waitForCount } = await import('../../helpers/server.js');
     const s = await startTestServer({ syslog: '127.0.0.1:0' });
     try {
       const input = s.inputs.find((i) => i.name === 'syslog_tcp');

@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { startSyslogInputs } from '../../../src/ingest/syslog/server.js';
 import type { Hit } from '../../../src/store/store.js';
 import { freePort } from '../../helpers/server.js';
+import { sharedData } from '../../helpers/shared-data.js';
 import { find, inputNamed, openHarness, portOf, sleep, stopChild, tempDir, waitFor, waitForHits, type Harness } from '../../fixtures/syslog/harness.js';
 
 /** The repository root (this file is compiled to dist/test/ingest/syslog/). */
@@ -369,6 +370,49 @@ describe('syslog TCP input fed by syslog-ng and loggen', () => {
       assert.equal(plain['@timestamp'], new Date(f.base + 2000).toISOString());
 
       await checkBatch(w, mb, batch.length, (hit, n) => assert.equal(hit['syslog.procid'], String(n)));
+    });
+  });
+
+  it('syslog-ng forwards auth.log lines with syslog() and network(): host, program and pid on every line, times from the lines', { timeout: 60_000 }, async () => {
+    await withWorld(async (w) => {
+      const inPort = await freePort();
+      await startSyslogNg(
+        w,
+        `${options}
+source s_in { network(ip(127.0.0.1) port(${inPort}) transport(tcp)); };
+destination d_5424 { syslog("127.0.0.1" port(${w.tcpPort}) transport(tcp) persist-name("d5424")); };
+destination d_3164 { network("127.0.0.1" port(${w.tcpPort}) transport(tcp) persist-name("d3164")); };
+log { source(s_in); destination(d_5424); destination(d_3164); flags(flow-control); };
+`,
+      );
+      const auth = fs.readFileSync(sharedData('auth.log'), 'utf8').split('\n').filter((l) => l !== '').slice(0, 300);
+      await new Promise<void>((resolve, reject) => {
+        const sock = net.connect(inPort, '127.0.0.1', () => sock.end(auth.map((l) => `<38>${l}\n`).join('')));
+        sock.on('error', reject);
+        sock.on('close', () => resolve());
+        sock.resume();
+      });
+      const hits = await waitForHits(w.h.store, 'host:"ip-10-77-20-248"', 2 * auth.length);
+      assert.equal(hits.length, 2 * auth.length);
+      // Each line's program and pid, as the line has them
+      const tag = /^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ ([^\s\[:]+)(?:\[(\d+)\])?:/;
+      const expected = new Map<string, number>();
+      for (const l of auth) {
+        const m = tag.exec(l);
+        assert.ok(m, l);
+        const key = `${m[1]}|${m[2] ?? ''}|${l.slice(4, 15)}`;
+        expected.set(key, (expected.get(key) ?? 0) + 2);
+      }
+      const got = new Map<string, number>();
+      for (const h of hits) {
+        // "Mar 27 13:06:56" from the stored time, as the line wrote it (UTC)
+        const d = new Date(String(h['@timestamp']));
+        const when = `${String(d.getUTCDate()).padStart(2, ' ')} ${d.toISOString().slice(11, 19)}`;
+        assert.equal(d.getUTCMonth(), 2, `March: ${String(h['@timestamp'])}`);
+        const key = `${String(h['syslog.appname'])}|${String(h['syslog.procid'] ?? '')}|${when}`;
+        got.set(key, (got.get(key) ?? 0) + 1);
+      }
+      assert.deepEqual([...got.entries()].sort(), [...expected.entries()].sort());
     });
   });
 
