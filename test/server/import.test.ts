@@ -9,31 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { BIN, LISTENERS_OFF_ENV, removeDir, run, search, spawnServer, stopChild, table, tempDir, type ChildServer } from '../helpers/server.js';
+import type { ImportSummary } from '../../src/cli/import.js';
 import { sharedData } from '../helpers/shared-data.js';
 
-interface FileSummary {
-  file: string;
-  format: string | null;
-  gzip: boolean;
-  error: string | null;
-  from: string | null;
-  to: string | null;
-  lines: number;
-  accepted: number;
-  unparsed: number;
-  rejected: number;
-  failed: number;
-  dropped: number;
-  invalidUtf8: number;
-  bytes: number;
-}
-interface Summary extends Omit<FileSummary, 'file' | 'format' | 'gzip' | 'error'> {
-  files: FileSummary[];
-  formats: Record<string, number>;
-  failedFiles: number;
-  seconds: number;
-  linesPerSecond: number;
-}
+/** The `--json` summary: the CLI's own type, so that the test reads what the CLI writes. */
+type Summary = ImportSummary;
 
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
