@@ -11,13 +11,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedData } from './generate.js';
 import { freePort, ingested } from './server.js';
 
 const BYTES = Number(process.env.BENCH_IMPORT_BYTES ?? 1e9);
 const DIR = path.join(process.env.BENCH_DIR ?? '/tmp/logmill-bench', 'import');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'bin', 'logmill');
-const AUTH = path.resolve(ROOT, '..', 'shared', 'data', 'auth.log');
 const log = (m: string): void => void process.stderr.write(`[bench import] ${m}\n`);
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const OFF = { LOGMILL_ES: 'off', LOGMILL_BEATS: 'off', LOGMILL_GELF: 'off', LOGMILL_SYSLOG_TLS: 'off' };
@@ -29,7 +29,7 @@ function makeFile(file: string): number {
   if (fs.existsSync(file) && fs.statSync(file).size >= BYTES && fs.existsSync(meta)) return Number(fs.readFileSync(meta, 'utf8'));
   log(`writing ${fmt(BYTES)} bytes of syslog lines to ${file}`);
   const bodies = fs
-    .readFileSync(AUTH, 'utf8')
+    .readFileSync(sharedData('auth.log'), 'utf8')
     .split('\n')
     .map((l) => /^\w{3} +\d+ [\d:]+ \S+ ([^[:]+)(?:\[\d+\])?: (.*)$/.exec(l))
     .filter((m): m is RegExpExecArray => m !== null)

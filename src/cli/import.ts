@@ -25,7 +25,7 @@ import { detectFormat, DETECT_SAMPLE_LINES, formatNamed, FORMAT_NAMES, type Form
 import { FileLines, type LineChunk } from '../ingest/formats/file-lines.js';
 import { PipelineEvent } from '../pipeline/event.js';
 import { pipelineEventFromLogEvent } from '../pipeline/log-event.js';
-import type { FieldValue } from '../core/event.js';
+import { addFieldsTag, type FieldValue } from '../core/event.js';
 import { apiRequest, type ClientOptions } from './client.js';
 import { startImportFilters, type ImportFilters } from './import-pipeline.js';
 
@@ -274,13 +274,6 @@ function withSource(json: string, sourceJson: string): string {
   return json[i] === '}' ? `{"source":${sourceJson}}` : `{"source":${sourceJson},${json.slice(brace + 1)}`;
 }
 
-function addTag(fields: Record<string, unknown>, tag: string): void {
-  const tags = fields.tags;
-  if (Array.isArray(tags)) {
-    if (!tags.includes(tag)) fields.tags = [...tags, tag];
-  } else fields.tags = tags === undefined || tags === null ? [tag] : [String(tags), tag];
-}
-
 function tooLarge(json: string, max: number): boolean {
   return json.length > max || (json.length * 3 > max && Buffer.byteLength(json) > max);
 }
@@ -414,7 +407,7 @@ class Importer {
       if (p.json !== undefined && !bad) json = p.fields.source === undefined ? withSource(p.json, sourceJson) : p.json;
       else {
         const f = p.fields;
-        if (bad) addTag(f, INVALID_UTF8_TAG);
+        if (bad) addFieldsTag(f, INVALID_UTF8_TAG);
         f['@timestamp'] = isoMicros(t);
         if (f.source === undefined) f.source = s.file;
         json = JSON.stringify(f);

@@ -36,12 +36,17 @@ export const TAG = {
 } as const;
 
 export function addTag(event: LogEvent, tag: string): void {
-  const tags = event.fields.tags;
+  addFieldsTag(event.fields, tag);
+}
+
+/** addTag on a fields object that is not (yet) an event's, e.g. a parsed line's. */
+export function addFieldsTag(fields: Record<string, unknown>, tag: string): void {
+  const tags = fields.tags;
   if (Array.isArray(tags)) {
     if (!tags.includes(tag)) tags.push(tag);
   } else if (tags == null) {
-    event.fields.tags = [tag];
+    fields.tags = [tag];
   } else {
-    event.fields.tags = [String(tags), tag];
+    fields.tags = [String(tags), tag];
   }
 }

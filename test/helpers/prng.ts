@@ -32,4 +32,41 @@ export class Gen {
     for (let i = 0; i < n; i++) s += this.pick(alphabet);
     return s;
   }
+
+  /**
+   * A real line changed the ways broken logs are: cut, spliced, characters changed, parts repeated or
+   * rotated, another line's start put in front; one to four edits, at most `maxLength` characters.
+   */
+  damage(line: string, alphabet: readonly string[], others: readonly string[], maxLength = 2000): string {
+    let s = line;
+    const edits = 1 + this.int(4);
+    for (let i = 0; i < edits; i++) {
+      const at = this.int(s.length + 1);
+      switch (this.int(7)) {
+        case 0:
+          s = s.slice(0, at);
+          break;
+        case 1:
+          s = s.slice(0, at) + s.slice(at + 1 + this.int(8));
+          break;
+        case 2:
+          s = s.slice(0, at) + this.text(alphabet, 6) + s.slice(at);
+          break;
+        case 3:
+          s = s.slice(0, at) + this.pick(alphabet) + s.slice(at + 1);
+          break;
+        case 4: {
+          const piece = s.slice(at, at + 1 + this.int(20));
+          s = s.slice(0, at) + piece.repeat(1 + this.int(4)) + s.slice(at);
+          break;
+        }
+        case 5:
+          s = s.slice(at) + s.slice(0, at);
+          break;
+        default:
+          s = this.pick(others).slice(0, this.int(80)) + s.slice(at);
+      }
+    }
+    return s.slice(0, maxLength);
+  }
 }

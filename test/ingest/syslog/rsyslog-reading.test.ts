@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseSyslog, SYSLOG_PARSE_FAILURE_TAG, SYSLOG_SD_PARSE_FAILURE_TAG, type SyslogResult } from '../../../src/ingest/syslog/parse.js';
-import { run, stopChild, tempDir, waitFor, which } from '../../fixtures/syslog/harness.js';
-import { countAll, removeDir, search, startTestServer, waitForCount, type TestServer } from '../../helpers/server.js';
+import { portOf, run, stopChild, tempDir, waitFor, which } from '../../fixtures/syslog/harness.js';
+import { countAll, freePort, removeDir, search, startTestServer, waitForCount, type TestServer } from '../../helpers/server.js';
 import { sharedData } from '../../helpers/shared-data.js';
 
 const NOW = new Date('2026-12-07T12:00:00Z');
@@ -133,15 +133,10 @@ describe('the same lines read by rsyslogd', { skip: RSYSLOGD === null ? 'rsyslog
     server = await startTestServer({ syslog: '127.0.0.1:0' });
     const syslogTcp = server.inputs.find((i) => i.name === 'syslog_tcp');
     assert.ok(syslogTcp);
-    const logmillPort = Number(syslogTcp.address().slice(syslogTcp.address().lastIndexOf(':') + 1));
+    const logmillPort = portOf(syslogTcp);
     dir = tempDir('logmill-rsyslog-diff-');
     out = path.join(dir, 'out.txt');
-    port = await new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-    });
+    port = await freePort();
     // One line per message: the properties rsyslog parsed, tab-separated.
     const conf = [
       `global(workDirectory="${dir}")`,
@@ -257,8 +252,7 @@ describe('read back from a server', () => {
     try {
       const input = s.inputs.find((i) => i.name === 'syslog_tcp');
       assert.ok(input, `inputs: ${s.inputs.map((i) => i.name).join(', ')}`);
-      const a = input.address();
-      const port = Number(a.slice(a.lastIndexOf(':') + 1));
+      const port = portOf(input);
       const lines = [
         '<167>Mar  6 16:57:54 172.20.245.8 %PIX-7-710005: UDP request discarded e2eone',
         '<6>Feb 18 16:01:59 serverX sshd This is a message e2etwo',
