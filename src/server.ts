@@ -17,6 +17,7 @@ import { DuckDBStore } from './store/duckdb/store.js';
 import type { Store } from './store/store.js';
 import type { IngestPipelines } from './api/es/context.js';
 import { PipelineHost } from './pipeline/host.js';
+import { TailHub, tailing } from './store/tail.js';
 import { PipelineLoadError, readConfigPath, readPipelinesYml, singlePipeline, type PipelineSpec } from './pipeline/config-files.js';
 import type { Listener, LocalEs } from './pipeline/plugin.js';
 
@@ -110,13 +111,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   checkExposure(config);
   const specs = pipelineSpecs(config);
   const metrics = new Metrics();
-  const store = new DuckDBStore({
+  const diskStore = new DuckDBStore({
     dir: config.data,
     retentionDays: config.retentionDays,
     maxColumns: config.maxColumns,
     memoryLimit: config.memoryLimit,
   });
-  await store.open();
+  await diskStore.open();
+  // Every write goes through the tail hub, so that live tails see events from any input or API.
+  const tail = new TailHub();
+  const store = tailing(diskStore, tail);
   const inputs: Input[] = [];
   let log: (level: 'info' | 'warn' | 'error', message: string) => void = () => undefined;
   const inputCtx: InputContext = {
@@ -125,7 +129,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     maxLineBytes: config.maxLineBytes,
     log: (level, message) => log(level, message),
   };
-  const app = buildApp({ store, metrics, config, inputs, gelf: (body) => gelfHttpHandler(body, inputCtx) });
+  let pipelines: PipelineHost | null = null;
+  const app = buildApp({
+    store,
+    metrics,
+    config,
+    inputs,
+    gelf: (body) => gelfHttpHandler(body, inputCtx),
+    tail,
+    pipelines: () => pipelines,
+    dataDir: config.data,
+  });
   log = (level, message) => app.log[level](message);
   const { host, port } = splitHostPort(config.http);
   await app.listen({ host, port });
@@ -133,7 +147,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const url = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : `http://${config.http}`;
 
   let es: RunningEsServer | null = null;
-  let pipelines: PipelineHost | null = null;
   const ingestPipelines: IngestPipelines = {
     get running() {
       return pipelines !== null;

@@ -4,13 +4,19 @@
  */
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { QuerySyntaxError } from '../query/ast.js';
-import { QueryError } from '../store/store.js';
+import { QueryCancelled, QueryError } from '../store/store.js';
+import { CrossSiteRefused } from './csrf.js';
 import { checkAuthorization } from './auth.js';
 import type { ApiContext } from './context.js';
 import { BadRequest, repeatedParam } from './params.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { searchRoutes } from './routes/search.js';
 import { systemRoutes } from './routes/system.js';
+import { isUiPath, uiRoutes } from './routes/ui.js';
+import { contextRoutes } from './routes/context.js';
+import { pipelineRoutes } from './routes/pipelines.js';
+import { savedObjectRoutes } from './routes/saved-objects.js';
+import { tailRoutes } from './routes/tail.js';
 
 export function buildApp(ctx: ApiContext): FastifyInstance {
   const app = Fastify({
@@ -26,6 +32,8 @@ export function buildApp(ctx: ApiContext): FastifyInstance {
   const token = ctx.config.token;
   if (token) {
     app.addHook('onRequest', async (req, reply) => {
+      // The UI's page and assets load without the token so that the page can ask for it.
+      if (req.method === 'GET' && isUiPath(req.url)) return;
       if (!checkAuthorization(req.headers.authorization, token)) {
         ctx.metrics.inc('logmill_http_unauthorized_total', 'HTTP requests refused for a missing or wrong token');
         return reply
@@ -45,6 +53,12 @@ export function buildApp(ctx: ApiContext): FastifyInstance {
     if (err instanceof QuerySyntaxError) {
       return reply.code(400).send({ error: { type: 'query_syntax', message: err.message, position: err.position, expected: err.expected } });
     }
+    if (err instanceof QueryCancelled) {
+      ctx.metrics.inc('logmill_queries_cancelled_total', 'Queries stopped because the client went away');
+      // 499 (nginx's "client closed request"): nobody reads it, but the access log says what happened.
+      return reply.code(499).send({ error: { type: 'cancelled', message: err.message } });
+    }
+    if (err instanceof CrossSiteRefused) return reply.code(403).send({ error: { type: 'cross_site', message: err.message } });
     if (err instanceof QueryError) return reply.code(400).send({ error: { type: 'query', message: err.message } });
     if (err instanceof BadRequest) return reply.code(400).send({ error: { type: 'bad_request', message: err.message, ...err.details } });
     const e = err as { statusCode?: number; message: string; code?: string };
@@ -58,5 +72,10 @@ export function buildApp(ctx: ApiContext): FastifyInstance {
   ingestRoutes(app, ctx);
   searchRoutes(app, ctx);
   systemRoutes(app, ctx);
+  contextRoutes(app, ctx);
+  tailRoutes(app, ctx);
+  savedObjectRoutes(app, ctx);
+  pipelineRoutes(app, ctx);
+  uiRoutes(app);
   return app;
 }

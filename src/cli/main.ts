@@ -8,6 +8,7 @@ import { FORMAT_NAMES, type FormatName } from '../ingest/formats/format.js';
 import { isTimeZone } from '../core/zones.js';
 import { runPipelineCommand, runPipelineTest } from './pipeline.js';
 import { formatTable } from './table.js';
+import { tailCommand } from './tail.js';
 
 const program = new Command();
 program
@@ -121,6 +122,20 @@ program
     const rows = res.hits.map((h) => [h['@timestamp'], h.host ?? '', h.message ?? JSON.stringify(withoutCore(h))]);
     process.stdout.write(formatTable(['@timestamp', 'host', 'message'], rows) + '\n');
     process.stderr.write(`${res.hits.length} of ${res.total} hits\n`);
+  });
+
+program
+  .command('tail')
+  .description("Print events as they are stored, matching a filter: logmill tail 'host:web-1 AND level:error'")
+  .argument('[query]', "filter (Lucene-style, no pipes); '*' or nothing for everything", '*')
+  .option('--json', 'one JSON object per event instead of a line of text')
+  .addOption(serverOption())
+  .addOption(tokenOption())
+  .action(async (q: string, o: { json?: boolean; server: string; token?: string }) => {
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    process.once('SIGTERM', () => controller.abort());
+    await tailCommand(q, { ...o, signal: controller.signal });
   });
 
 program

@@ -22,6 +22,8 @@ export interface PipelineSpec {
   readonly tree: ConfigTree;
   /** Where the configuration came from, for messages: a path, or `config.string`. */
   readonly source: string;
+  /** The configuration's text when it came inline (`config.string`); files are read again when asked (configText). */
+  readonly text?: string;
   /** Filter workers (threads); Logstash's default is the number of cores. */
   readonly workers: number;
   readonly batchSize: number;
@@ -34,6 +36,18 @@ export function readConfigPath(where: string): ConfigTree {
   const files = configFiles(where);
   const trees = files.map((file) => parseText(fs.readFileSync(file, 'utf8'), file));
   return { sections: trees.flatMap((t) => t.sections) };
+}
+
+/** A spec's configuration as written: its inline text, or its files' texts joined in the order they are read. */
+export function configText(spec: PipelineSpec): string | null {
+  if (spec.text !== undefined) return spec.text;
+  try {
+    const files = configFiles(spec.source);
+    if (files.length === 1) return fs.readFileSync(files[0], 'utf8');
+    return files.map((f) => `# ---- ${f}\n${fs.readFileSync(f, 'utf8')}`).join('\n');
+  } catch {
+    return null;
+  }
 }
 
 export function parseText(text: string, source: string): ConfigTree {
@@ -117,14 +131,16 @@ export function readPipelinesYml(file: string): PipelineSpec[] {
     if ((configPath === undefined) === (configString === undefined)) throw new PipelineLoadError(`${where} ("${id}") needs one of path.config and config.string`);
     let tree: ConfigTree;
     let source: string;
+    let inline: string | undefined;
     if (typeof configString === 'string') {
+      inline = configString;
       tree = parseText(configString, `${file} (${id}: config.string)`);
       source = `${file} (${id})`;
     } else if (typeof configPath === 'string') {
       source = path.resolve(path.dirname(file), configPath);
       tree = readConfigPath(source);
     } else throw new PipelineLoadError(`${where} ("${id}"): path.config and config.string must be text`);
-    return { id, tree, source, workers: positive(settings['pipeline.workers'], DEFAULT_WORKERS, `${where} ("${id}"): pipeline.workers`), batchSize: positive(settings['pipeline.batch.size'], BATCH_SIZE, `${where} ("${id}"): pipeline.batch.size`) };
+    return { id, tree, source, text: inline, workers: positive(settings['pipeline.workers'], DEFAULT_WORKERS, `${where} ("${id}"): pipeline.workers`), batchSize: positive(settings['pipeline.batch.size'], BATCH_SIZE, `${where} ("${id}"): pipeline.batch.size`) };
   });
 }
 

@@ -10,8 +10,9 @@ import type { Listener, LocalEs, PipelineHostServices, PipelineLogger, PluginCon
 import { UNWATCHED } from './plugin.js';
 import { buildPipeline, type Pipeline } from './runtime.js';
 import { FilterWorkers } from './workers/pool.js';
-import type { PipelineSpec } from './config-files.js';
+import { configText, type PipelineSpec } from './config-files.js';
 import { PipelineConfigError } from './settings.js';
+import type { ConfigTree, SectionKind, Statement } from './parser/ast.js';
 
 export interface HostOptions {
   writeStore(events: LogEvent[]): Promise<void>;
@@ -33,6 +34,34 @@ interface Hosted {
   /** Its filter workers, when it has filters. */
   workers: FilterWorkers | null;
   running: Promise<void> | null;
+}
+
+export interface PipelineDescription {
+  id: string;
+  workers: number;
+  batchSize: number;
+  source: string;
+  /** The configuration as written (null when its files can no longer be read). */
+  config: string | null;
+  plugins: { kind: SectionKind; name: string; line: number }[];
+  /** Events in, events out to outputs, and events dropped by filters or routed nowhere, since the start. */
+  counts: { in: number; out: number; filtered: number };
+}
+
+/** Every plugin of a config in the order written, inside conditionals too. */
+function pluginsOf(tree: ConfigTree): PipelineDescription['plugins'] {
+  const out: PipelineDescription['plugins'] = [];
+  const walk = (kind: SectionKind, body: readonly Statement[]): void => {
+    for (const s of body) {
+      if (s.kind === 'plugin') out.push({ kind, name: s.plugin.name, line: s.plugin.at.line });
+      else if (s.kind === 'if') {
+        for (const branch of s.branches) walk(kind, branch.body);
+        if (s.otherwise) walk(kind, s.otherwise);
+      }
+    }
+  };
+  for (const section of tree.sections) walk(section.kind, section.body);
+  return out;
 }
 
 /** A document in, the documents the pipeline's filters made of it out (none: dropped; more: split or cloned), for `_bulk?pipeline=NAME`. */
@@ -107,6 +136,19 @@ export class PipelineHost {
 
   get ids(): string[] {
     return this.hosted.map((h) => h.spec.id);
+  }
+
+  /** Each pipeline as the API lists it: its settings, where its config came from, its plugins in config order and its counts. */
+  describe(): PipelineDescription[] {
+    return this.hosted.map((h) => ({
+      id: h.spec.id,
+      workers: h.spec.workers,
+      batchSize: h.spec.batchSize,
+      source: h.spec.source,
+      config: configText(h.spec),
+      plugins: pluginsOf(h.spec.tree),
+      counts: { ...h.pipeline.counts },
+    }));
   }
 
   /** Stops the inputs, lets the batches under way reach their outputs, closes the outputs. */

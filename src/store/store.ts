@@ -3,6 +3,7 @@
  * (./duckdb, later ./clickhouse) own their physical layout and their SQL;
  * nothing outside a backend writes SQL.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FieldType, LogEvent } from '../core/event.js';
 import type { FilterNode, Query } from '../query/ast.js';
 
@@ -58,6 +59,8 @@ export interface FindRequest {
   sort?: SortKey[];
   offset?: number;
   limit: number;
+  /** Direction of the storage-order tiebreak after the sort keys (default descending): ascending reads events of one instant in arrival order. */
+  storageOrder?: 'asc' | 'desc';
   /** Values of the sort keys of the last hit of the previous page (Elasticsearch's search_after), in `sort` order. */
   searchAfter?: unknown[];
   /** Count every match (true), or stop counting at this number (Elasticsearch's track_total_hits). */
@@ -189,3 +192,17 @@ export class QueryError extends Error {
     this.name = 'QueryError';
   }
 }
+
+/** A query stopped because its requester went away (a closed HTTP request, a cancelled search in the UI). */
+export class QueryCancelled extends Error {
+  constructor() {
+    super('the query was cancelled');
+    this.name = 'QueryCancelled';
+  }
+}
+
+/**
+ * The signal that cancels the queries run inside `queryAbort.run(signal, …)`: backends check it
+ * between statements and interrupt the statement running when it fires, then throw QueryCancelled.
+ */
+export const queryAbort = new AsyncLocalStorage<AbortSignal>();

@@ -36,6 +36,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     inputs: (ctx.inputs ?? []).map((input) => ({
       name: input.name,
       address: input.address(),
+      status: 'listening',
       ...Object.fromEntries(Object.entries(counters).map(([k, metric]) => [k, ctx.metrics.get(metric, { input: input.name })])),
     })),
   }));

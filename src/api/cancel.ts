@@ -1,0 +1,16 @@
+/**
+ * Queries stop when their requester goes away: a search cancelled in the UI (an aborted fetch)
+ * or a client that hung up. The signal reaches the store through `queryAbort`.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { queryAbort } from '../store/store.js';
+
+/** Runs `fn` with a signal that fires when the client closes the connection before the answer is sent. */
+export function untilClientLeaves<T>(_req: FastifyRequest, reply: FastifyReply, fn: () => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onClose = (): void => {
+    if (!reply.raw.writableFinished) controller.abort();
+  };
+  reply.raw.once('close', onClose);
+  return queryAbort.run(controller.signal, fn).finally(() => reply.raw.off('close', onClose));
+}

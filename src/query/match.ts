@@ -1,0 +1,150 @@
+/**
+ * A filter evaluated on one event in memory, for live tail: events are matched as they are
+ * stored, without a query to the store. It follows the store's SQL dialect (./dialects/duckdb.ts)
+ * rule for rule, so that a tail shows what a search for the same query would find:
+ * - `message` (and bare words) match whole words, a phrase its words in a row, case-insensitively;
+ * - other fields match their whole value case-insensitively; numbers and booleans by value; a list
+ *   when one element matches;
+ * - wildcards match the whole value (or one word of the message);
+ * - ranges compare numbers, and times for `@timestamp` and ISO-8601 values.
+ */
+import { parseTimeExpr } from '../core/time.js';
+import { asciiLower, words } from '../core/tokens.js';
+import type { FilterNode } from './ast.js';
+
+/** An event as matched: its time in microseconds and its fields by name (`_id`, `_index` included). */
+export interface MatchableEvent {
+  ts: number;
+  fields: Record<string, unknown>;
+}
+
+export type Matcher = (event: MatchableEvent) => boolean;
+
+/** Compiles a filter once into a function; `nowMs` fixes `now` in date math, as a query does when it starts. */
+export function compileMatcher(node: FilterNode, nowMs = Date.now()): Matcher {
+  switch (node.kind) {
+    case 'all':
+      return () => true;
+    case 'and': {
+      const parts = node.children.map((c) => compileMatcher(c, nowMs));
+      return (e) => parts.every((p) => p(e));
+    }
+    case 'or': {
+      const parts = node.children.map((c) => compileMatcher(c, nowMs));
+      return (e) => parts.some((p) => p(e));
+    }
+    case 'not': {
+      const child = compileMatcher(node.child, nowMs);
+      return (e) => !child(e);
+    }
+    case 'exists':
+      return (e) => valueOf(e, node.field) != null;
+    case 'term':
+    case 'phrase': {
+      const field = node.field ?? 'message';
+      if (field === 'message') {
+        const wanted = words(node.value);
+        if (wanted.length === 0) {
+          const literal = node.value.toLowerCase();
+          return (e) => anyValue(valueOf(e, field), (v) => String(v).toLowerCase().includes(literal));
+        }
+        return (e) => anyValue(valueOf(e, field), (v) => containsWords(String(v), wanted));
+      }
+      const lower = node.value.toLowerCase();
+      const n = Number(node.value);
+      const numeric = node.value.trim() !== '' && Number.isFinite(n);
+      return (e) =>
+        anyValue(valueOf(e, field), (v) => {
+          if (typeof v === 'number') return numeric && v === n;
+          if (typeof v === 'boolean') return String(v) === lower;
+          return String(v).toLowerCase() === lower;
+        });
+    }
+    case 'wildcard': {
+      const field = node.field ?? 'message';
+      const re = wildcardRegExp(node.pattern, field === 'message');
+      if (field === 'message') return (e) => anyValue(valueOf(e, field), (v) => messageWords(String(v)).some((w) => re.test(w)));
+      return (e) => anyValue(valueOf(e, field), (v) => re.test(String(v)));
+    }
+    case 'range': {
+      const isTime = node.field === '@timestamp';
+      const bound = (text: string | undefined, roundUp: boolean): number | undefined => {
+        if (text === undefined) return undefined;
+        const n = Number(text);
+        if (!isTime && text.trim() !== '' && Number.isFinite(n)) return n;
+        const micros = parseTimeExpr(text, nowMs, roundUp);
+        return micros === null ? Number.NaN : micros;
+      };
+      const gt = bound(node.gt, true);
+      const gte = bound(node.gte, false);
+      const lt = bound(node.lt, false);
+      const lte = bound(node.lte, true);
+      const timeBounds = [node.gt, node.gte, node.lt, node.lte].some((b) => b !== undefined && !Number.isFinite(Number(b)));
+      return (e) =>
+        anyValue(valueOf(e, node.field), (v) => {
+          let x: number;
+          if (isTime) x = e.ts;
+          else if (typeof v === 'number') x = v;
+          else if (typeof v === 'string' && timeBounds) x = Date.parse(v) * 1000;
+          else if (typeof v === 'string' && v.trim() !== '') x = Number(v);
+          else return false;
+          if (!Number.isFinite(x)) return false;
+          return (gt === undefined || x > gt) && (gte === undefined || x >= gte) && (lt === undefined || x < lt) && (lte === undefined || x <= lte);
+        });
+    }
+  }
+}
+
+function valueOf(e: MatchableEvent, field: string): unknown {
+  if (field === '@timestamp') return e.ts;
+  return e.fields[field];
+}
+
+function anyValue(v: unknown, test: (x: string | number | boolean) => boolean): boolean {
+  if (v === null || v === undefined) return false;
+  if (Array.isArray(v)) return v.some((x) => x !== null && x !== undefined && test(x as string | number | boolean));
+  return test(v as string | number | boolean);
+}
+
+/** The message's words in order, lower-cased as the index and the dialect fold them (ASCII only). */
+function messageWords(text: string): string[] {
+  return words(text);
+}
+
+/** True when `wanted` occurs as consecutive words of `text` (the dialect's NON_WORD+ between them). */
+function containsWords(text: string, wanted: string[]): boolean {
+  const first = wanted[0];
+  const lower = text.toLowerCase();
+  // Cheap test first, as the dialect does with contains(): most events do not hold the longest word at all.
+  if (!wanted.every((w) => lower.includes(w.toLowerCase()))) return false;
+  const have = words(text);
+  for (let i = 0; i + wanted.length <= have.length; i++) {
+    if (!sameWord(have[i], first)) continue;
+    let ok = true;
+    for (let j = 1; j < wanted.length && ok; j++) ok = sameWord(have[i + j], wanted[j]);
+    if (ok) return true;
+  }
+  return false;
+}
+
+/** Words compare case-insensitively, as the dialect's `(?i)` regular expression does (non-ASCII included). */
+function sameWord(a: string, b: string): boolean {
+  return a === b || a.toLowerCase() === b.toLowerCase();
+}
+
+function wildcardRegExp(pattern: string, oneWord: boolean): RegExp {
+  let re = '';
+  const any = oneWord ? '[0-9A-Za-z_\\u0080-\\u{10FFFF}]' : '[^]';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i]);
+    else if (ch === '*') re += `${any}*`;
+    else if (ch === '?') re += any;
+    else re += escapeRe(oneWord ? asciiLower(ch) : ch);
+  }
+  return new RegExp(`^${re}$`, 'iu');
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+}
