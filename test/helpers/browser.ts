@@ -114,3 +114,8 @@ export async function importSamples(serverUrl: string, work: string, lines?: num
     if (r.code !== 0) throw new Error(`logmill import ${name} failed (${r.code}): ${r.stderr}`);
   }
 }
+
+/** The hostile event of the XSS tests: each view must show these as characters and run nothing. */
+export const XSS_MESSAGE = '<img src=x onerror=alert(1)>';
+export const XSS_FIELD = '<script>alert(1)</script>';
+export const XSS_VALUE = 'javascript:alert(1)';

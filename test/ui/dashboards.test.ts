@@ -11,12 +11,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { guardedPage, importSamples, launchBrowser, screenshot, xssCalls, type Guard } from '../helpers/browser.js';
+import { guardedPage, importSamples, launchBrowser, screenshot, xssCalls, type Guard, XSS_FIELD, XSS_MESSAGE, XSS_VALUE } from '../helpers/browser.js';
 import { apiGet, ingestOk, removeDir, spawnServer, stopChild, table, tempDir, type ChildServer } from '../helpers/server.js';
 
-const XSS_MESSAGE = '<img src=x onerror=alert(1)>';
-const XSS_FIELD = '<script>alert(1)</script>';
-const XSS_VALUE = 'javascript:alert(1)';
 /** The syslog program's field as `logmill import` parses auth.log (RFC 3164's TAG). */
 const PROGRAM = 'syslog.appname';
 const TITLE = 'SSH overview';

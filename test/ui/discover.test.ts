@@ -8,14 +8,11 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { guardedPage, importSamples, launchBrowser, SAMPLES_RANGE, screenshot, xssCalls, type Guard } from '../helpers/browser.js';
+import { guardedPage, importSamples, launchBrowser, SAMPLES_RANGE, screenshot, xssCalls, type Guard, XSS_FIELD, XSS_MESSAGE, XSS_VALUE } from '../helpers/browser.js';
 import { ingestOk, removeDir, search, spawnServer, stopChild, table, tempDir, type ChildServer } from '../helpers/server.js';
 
 /** The Apache access log's span (its lines run from 2015-05-17T10:05 to 2015-05-20T21:05 UTC). */
 const APACHE = { from: '2015-05-17T00:00:00.000Z', to: '2015-05-21T00:00:00.000Z' };
-const XSS_MESSAGE = '<img src=x onerror=alert(1)>';
-const XSS_FIELD = '<script>alert(1)</script>';
-const XSS_VALUE = 'javascript:alert(1)';
 
 function discoverUrl(base: string, params: Record<string, string>): string {
   return `${base}/app/discover?${new URLSearchParams(params).toString()}`;

@@ -10,12 +10,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { guardedPage, importSamples, launchBrowser, SAMPLES_RANGE, screenshot, xssCalls, type Guard } from '../helpers/browser.js';
+import { guardedPage, importSamples, launchBrowser, SAMPLES_RANGE, screenshot, xssCalls, type Guard, XSS_FIELD, XSS_MESSAGE, XSS_VALUE } from '../helpers/browser.js';
 import { apiGet, ingestOk, removeDir, search, spawnServer, stopChild, tempDir, type ChildServer } from '../helpers/server.js';
 
-const XSS_MESSAGE = '<img src=x onerror=alert(1)>';
-const XSS_FIELD = '<script>alert(1)</script>';
-const XSS_VALUE = 'javascript:alert(1)';
 const XSS_TAG = '<b onmouseover=alert(2)>tag</b>';
 const XSS_SOURCE = 'xss-test';
 

@@ -9,12 +9,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { guardedPage, launchBrowser, screenshot, xssCalls, type Guard } from '../helpers/browser.js';
+import { guardedPage, launchBrowser, screenshot, xssCalls, type Guard, XSS_FIELD, XSS_MESSAGE, XSS_VALUE } from '../helpers/browser.js';
 import { freePort, ingestOk, removeDir, run, spawnServer, stopChild, tempDir, type ChildServer } from '../helpers/server.js';
 
-const XSS_MESSAGE = '<img src=x onerror=alert(1)>';
-const XSS_FIELD = '<script>alert(1)</script>';
-const XSS_VALUE = 'javascript:alert(1)';
 
 /** RFC 3164 over TCP: the tag becomes the event's syslog.appname. */
 async function logger(port: number, tag: string, message: string): Promise<void> {

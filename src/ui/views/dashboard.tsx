@@ -16,7 +16,7 @@ import { PanelEditor } from '../components/panel-editor.js';
 import { ConfirmDialog, PromptDialog } from '../components/panel-dialog.js';
 import { DEFAULT_BOX, findSpace, newPanelId, parseAttributes, type DashboardAttributes, type GridBox, type PanelSpec } from '../components/panel-model.js';
 import { TimePicker, type TimeRangeValue } from '../components/time-picker.js';
-import { savedObjectsError } from './dashboards.js';
+import { savedObjectsError } from '../components/saved-object-list.js';
 import './dashboard.css';
 
 interface Saved {

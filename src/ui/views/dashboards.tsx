@@ -4,11 +4,12 @@
  * "dashboard" on the server (/api/v1/saved-objects), so they survive a restart.
  */
 import type { JSX } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, getJson, sendJson, type SavedObject } from '../api.js';
+import { useRef, useState } from 'preact/hooks';
+import { getJson, sendJson, type SavedObject } from '../api.js';
 import { formatNumber, formatTime, useZone } from '../format.js';
 import { navigate, type Route } from '../router.js';
-import { ConfirmDialog, PromptDialog } from '../components/panel-dialog.js';
+import { PromptDialog } from '../components/panel-dialog.js';
+import { DeleteDialog, RenameDialog, savedObjectsError, useSavedObjects } from '../components/saved-object-list.js';
 import { emptyDashboard, exportDashboard, parseAttributes, parseExport, type DashboardAttributes } from '../components/panel-model.js';
 import './dashboards.css';
 
@@ -19,11 +20,6 @@ export function dashboardHref(id: string): string {
 }
 
 /** The message for a failed saved-objects request; a 404 of the list means the server has no such API yet. */
-export function savedObjectsError(e: unknown): string {
-  if (e instanceof ApiError && e.status === 404 && e.type !== 'not_found') return 'This server has no saved-objects API (/api/v1/saved-objects) yet, so dashboards cannot be stored.';
-  return e instanceof Error ? e.message : String(e);
-}
-
 /** A file name from a title: letters, digits and dashes only. */
 function fileName(title: string): string {
   const base = title.normalize('NFKD').replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 60).toLowerCase();
@@ -56,29 +52,11 @@ function uniqueTitle(title: string, taken: Set<string>): string {
 
 export function DashboardsPage(_props: { route: Route }): JSX.Element {
   const [zone] = useZone();
-  const [list, setList] = useState<Dashboard[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { list, error, refresh } = useSavedObjects<Dashboard['attributes']>('dashboard', 'dashboards');
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [filter, setFilter] = useState('');
   const [dialog, setDialog] = useState<JSX.Element | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
-  const [reload, setReload] = useState(0);
-
-  useEffect(() => {
-    const ctl = new AbortController();
-    getJson<{ objects: Dashboard[] }>('/api/v1/saved-objects', { type: 'dashboard' }, ctl.signal).then(
-      (a) => {
-        setList([...a.objects].sort((x, y) => x.title.localeCompare(y.title)));
-        setError(null);
-      },
-      (e: unknown) => {
-        if (!ctl.signal.aborted) setError(savedObjectsError(e));
-      },
-    );
-    return () => ctl.abort();
-  }, [reload]);
-
-  const refresh = () => setReload((n) => n + 1);
   const close = () => setDialog(null);
 
   const create = () =>
@@ -97,35 +75,20 @@ export function DashboardsPage(_props: { route: Route }): JSX.Element {
       />,
     );
 
-  const rename = (d: Dashboard) =>
-    setDialog(
-      <PromptDialog
-        title="Rename dashboard"
-        label="Title"
-        initial={d.title}
-        submitLabel="Rename"
-        onClose={close}
-        onSubmit={async (title) => {
-          await sendJson('PUT', `/api/v1/saved-objects/${encodeURIComponent(d.id)}`, { title });
-          refresh();
-        }}
-      />,
-    );
+  const rename = (d: Dashboard) => setDialog(<RenameDialog object={d} noun="dashboard" onClose={close} onDone={refresh} />);
 
   const remove = (d: Dashboard) =>
     setDialog(
-      <ConfirmDialog
-        title="Delete dashboard"
+      <DeleteDialog
+        object={d}
+        noun="dashboard"
         message={
           <>
             Delete the dashboard <strong>{d.title}</strong> and its {formatNumber(panelCount(d))} panels? This cannot be undone.
           </>
         }
-        confirmLabel="Delete"
-        danger
         onClose={close}
-        onConfirm={async () => {
-          await sendJson('DELETE', `/api/v1/saved-objects/${encodeURIComponent(d.id)}`);
+        onDone={() => {
           setNotice({ kind: 'ok', text: `Deleted "${d.title}".` });
           refresh();
         }}

@@ -4,12 +4,11 @@
  * state in the URL, renamed or deleted (confirmed in the page).
  */
 import type { JSX } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
-import { getJson, sendJson, type SavedObject } from '../api.js';
+import { useState } from 'preact/hooks';
+import type { SavedObject } from '../api.js';
 import { formatTime, useZone } from '../format.js';
 import { href, type Route } from '../router.js';
-import { ConfirmDialog, PromptDialog } from '../components/panel-dialog.js';
-import { savedObjectsError } from './dashboards.js';
+import { DeleteDialog, RenameDialog, useSavedObjects } from '../components/saved-object-list.js';
 import './dashboards.css';
 import './saved-searches.css';
 
@@ -39,60 +38,24 @@ export function discoverHref(attributes: Record<string, unknown>): string {
 
 export function SavedSearchesPage(_props: { route: Route }): JSX.Element {
   const [zone] = useZone();
-  const [list, setList] = useState<SavedSearch[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { list, error, refresh } = useSavedObjects<Record<string, unknown>>('search', 'saved searches');
   const [filter, setFilter] = useState('');
   const [dialog, setDialog] = useState<JSX.Element | null>(null);
-  const [reload, setReload] = useState(0);
-
-  useEffect(() => {
-    const ctl = new AbortController();
-    getJson<{ objects: SavedSearch[] }>('/api/v1/saved-objects', { type: 'search' }, ctl.signal).then(
-      (a) => {
-        setList([...a.objects].sort((x, y) => x.title.localeCompare(y.title)));
-        setError(null);
-      },
-      (e: unknown) => {
-        if (!ctl.signal.aborted) setError(savedObjectsError(e).replace('dashboards', 'saved searches'));
-      },
-    );
-    return () => ctl.abort();
-  }, [reload]);
-
   const close = () => setDialog(null);
-  const refresh = () => setReload((n) => n + 1);
 
-  const rename = (s: SavedSearch) =>
-    setDialog(
-      <PromptDialog
-        title="Rename saved search"
-        label="Title"
-        initial={s.title}
-        submitLabel="Rename"
-        onClose={close}
-        onSubmit={async (title) => {
-          await sendJson('PUT', `/api/v1/saved-objects/${encodeURIComponent(s.id)}`, { title });
-          refresh();
-        }}
-      />,
-    );
-
+  const rename = (s: SavedSearch) => setDialog(<RenameDialog object={s} noun="saved search" onClose={close} onDone={refresh} />);
   const remove = (s: SavedSearch) =>
     setDialog(
-      <ConfirmDialog
-        title="Delete saved search"
+      <DeleteDialog
+        object={s}
+        noun="saved search"
         message={
           <>
             Delete the saved search <strong>{s.title}</strong>? This cannot be undone.
           </>
         }
-        confirmLabel="Delete"
-        danger
         onClose={close}
-        onConfirm={async () => {
-          await sendJson('DELETE', `/api/v1/saved-objects/${encodeURIComponent(s.id)}`);
-          refresh();
-        }}
+        onDone={refresh}
       />,
     );
 
