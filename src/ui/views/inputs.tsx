@@ -4,7 +4,8 @@
  * differences between two answers over the time between them.
  */
 import type { JSX } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { usePolling } from '../components/polling.js';
+import { useRef, useState } from 'preact/hooks';
 import { getJson, type InputInfo } from '../api.js';
 import { formatNumber } from '../format.js';
 import type { Route } from '../router.js';
@@ -41,46 +42,32 @@ function statusClass(status: string | undefined): string {
 export function InputsPage(_props: { route: Route }): JSX.Element {
   const [inputs, setInputs] = useState<InputInfo[] | null>(null);
   const [rates, setRates] = useState<Map<string, Rates>>(new Map());
-  const [error, setError] = useState<string | null>(null);
   const [updated, setUpdated] = useState<number | null>(null);
   const last = useRef<{ at: number; inputs: Map<string, InputInfo> } | null>(null);
 
-  useEffect(() => {
-    const ctl = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const poll = async () => {
-      try {
-        const answer = await getJson<{ inputs: InputInfo[] }>('/api/v1/inputs', {}, ctl.signal);
-        const at = performance.now();
-        const prev = last.current;
-        const next = new Map<string, Rates>();
-        if (prev) {
-          const seconds = (at - prev.at) / 1000;
-          for (const input of answer.inputs) {
-            const before = prev.inputs.get(input.name);
-            // A counter that went down means the listener restarted: no rate for this round.
-            if (before && seconds > 0 && input.events >= before.events && input.bytes >= before.bytes) {
-              next.set(input.name, { events: (input.events - before.events) / seconds, bytes: (input.bytes - before.bytes) / seconds });
-            }
+  const { error } = usePolling(
+    (signal) => getJson<{ inputs: InputInfo[] }>('/api/v1/inputs', {}, signal),
+    (answer) => {
+      const at = performance.now();
+      const prev = last.current;
+      const next = new Map<string, Rates>();
+      if (prev) {
+        const seconds = (at - prev.at) / 1000;
+        for (const input of answer.inputs) {
+          const before = prev.inputs.get(input.name);
+          // A counter that went down means the listener restarted: no rate for this round.
+          if (before && seconds > 0 && input.events >= before.events && input.bytes >= before.bytes) {
+            next.set(input.name, { events: (input.events - before.events) / seconds, bytes: (input.bytes - before.bytes) / seconds });
           }
         }
-        last.current = { at, inputs: new Map(answer.inputs.map((i) => [i.name, i])) };
-        setInputs(answer.inputs);
-        setRates(next);
-        setError(null);
-        setUpdated(Date.now());
-      } catch (err) {
-        if (ctl.signal.aborted) return;
-        setError(err instanceof Error ? err.message : String(err));
       }
-      if (!ctl.signal.aborted) timer = setTimeout(() => void poll(), REFRESH_MS);
-    };
-    void poll();
-    return () => {
-      ctl.abort();
-      clearTimeout(timer);
-    };
-  }, []);
+      last.current = { at, inputs: new Map(answer.inputs.map((i) => [i.name, i])) };
+      setInputs(answer.inputs);
+      setRates(next);
+      setUpdated(Date.now());
+    },
+    REFRESH_MS,
+  );
 
   return (
     <section class="page ops-page inputs-page" data-testid="inputs-page">

@@ -10,6 +10,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, getJson, sendJson, sendText, type PipelineInfo, type ValidateAnswer } from '../api.js';
 import { formatNumber, formatTime, useZone } from '../format.js';
 import type { Route } from '../router.js';
+import { usePolling } from '../components/polling.js';
 import { ConfigEditor, ConfigView, type ConfigEditorHandle, type ConfigProblem } from './config-editor.js';
 import './inputs.css';
 import './pipelines.css';
@@ -44,28 +45,11 @@ export function PipelinesPage(_props: { route: Route }): JSX.Element {
 
 function RunningPipelines(): JSX.Element {
   const [pipelines, setPipelines] = useState<PipelineInfo[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    const ctl = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const poll = async () => {
-      try {
-        const answer = await getJson<{ pipelines: PipelineInfo[] }>('/api/v1/pipelines', {}, ctl.signal);
-        setPipelines(answer.pipelines);
-        setError(null);
-      } catch (err) {
-        if (ctl.signal.aborted) return;
-        setError(err instanceof Error ? err.message : String(err));
-      }
-      if (!ctl.signal.aborted) timer = setTimeout(() => void poll(), REFRESH_MS);
-    };
-    void poll();
-    return () => {
-      ctl.abort();
-      clearTimeout(timer);
-    };
-  }, []);
+  const { error } = usePolling(
+    (signal) => getJson<{ pipelines: PipelineInfo[] }>('/api/v1/pipelines', {}, signal),
+    (answer) => setPipelines(answer.pipelines),
+    REFRESH_MS,
+  );
 
   return (
     <div data-testid="pipelines-list">
