@@ -174,13 +174,14 @@ async function main(): Promise<void> {
     const emptyRss = rendererRssMB();
     await firstPaint(page, discover);
     for (let i = 0; i < 2000; i++) {
-      const n = await page.evaluate(() => document.querySelectorAll('[data-testid="hit-row"]').length);
+      // The table is windowed: the rows loaded are on the table, not in the DOM.
+      const n = await page.evaluate(() => Number(document.querySelector('[data-testid="hit-table"]')?.getAttribute('data-loaded') ?? 0));
       if (n >= 10_000) break;
       await page.mouse.wheel(0, 20_000);
       await page.evaluate(() => document.querySelector('[data-testid="load-more"]')?.scrollIntoView());
       await page.waitForTimeout(50);
     }
-    const scrolled = await page.evaluate(() => document.querySelectorAll('[data-testid="hit-row"]').length);
+    const scrolled = await page.evaluate(() => Number(document.querySelector('[data-testid="hit-table"]')?.getAttribute('data-loaded') ?? 0));
     const heap = await heapMB(page);
     rows.push({ what: `page JS heap after scrolling ${fmt(scrolled)} events, MB`, logmill: fmt(heap, 1), baseline: fmt(emptyHeap, 1) + ' (empty page)', ratio: (heap / emptyHeap).toFixed(2) });
     const cdp = await context.newCDPSession(page);

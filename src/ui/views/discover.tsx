@@ -9,7 +9,7 @@
  * Log content is rendered only as Preact text children.
  */
 import type { JSX } from 'preact';
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, getJson, type FieldInfo, type Hit, type HistogramAnswer, type SearchAnswer, type SearchHits, type SearchTable } from '../api.js';
 import { EventView, valueText } from '../components/event-view.js';
 import { FieldSidebar } from '../components/field-sidebar.js';
@@ -24,6 +24,16 @@ import { href, navigate, type Route } from '../router.js';
 import './discover.css';
 
 const PAGE_SIZE = 100;
+/**
+ * The hit table is windowed: only the rows near the viewport are in the DOM (10,000 rendered rows
+ * cost ~80,000 nodes and ~250 MB). OVERSCAN rows are kept each side of the visible ones, and the
+ * window never holds fewer than WINDOW_MIN rows, so the first pages render whole and a short scroll
+ * does not re-render at all.
+ */
+const OVERSCAN = 100;
+const WINDOW_MIN = 400;
+/** A row's height before any row was measured (one cut line); then the mean of the measured ones. */
+const ROW_GUESS = 21;
 const DEFAULT_FROM = 'now-15m';
 const DEFAULT_TO = 'now';
 /** Requests slower than this show the "Searching…" indicator (quicker ones would only flicker). */
@@ -439,10 +449,24 @@ function HitTable(props: {
 }): JSX.Element {
   const { hits, state, zone } = props;
   const sentinel = useRef<HTMLTableRowElement>(null);
+  const body = useRef<HTMLTableSectionElement>(null);
   const loadMore = useRef(props.onLoadMore);
   loadMore.current = props.onLoadMore;
   const cols = state.cols;
   const span = 2 + (cols.length === 0 ? 1 : cols.length);
+
+  // Measured heights by event id (a row with its event view when expanded); a change of layout
+  // (cut or whole lines, other columns) makes them stale, so they start over.
+  const layoutKey = `${state.wrap}|${cols.join(',')}`;
+  const heights = useRef({ key: layoutKey, map: new Map<string, number>(), sum: 0 });
+  if (heights.current.key !== layoutKey) heights.current = { key: layoutKey, map: new Map(), sum: 0 };
+  const h = heights.current;
+  const guess = h.map.size > 0 ? h.sum / h.map.size : ROW_GUESS;
+  const height = (hit: Hit) => h.map.get(hit._id) ?? guess;
+
+  const [win, setWin] = useState<[number, number]>([0, WINDOW_MIN]);
+  const [start, end] = clampWindow(win[0], win[1], hits.length);
+  const openAt = state.ev === null ? -1 : hits.findIndex((x) => x._id === state.ev);
 
   // Infinite scroll: the row after the last one coming into view loads the next page.
   useEffect(() => {
@@ -453,9 +477,110 @@ function HitTable(props: {
     return () => io.disconnect();
   }, [props.cursor, hits.length]);
 
+  // After each render: measure the rendered rows, so the spacers and the estimate follow reality.
+  useLayoutEffect(() => {
+    for (const tr of body.current?.querySelectorAll<HTMLTableRowElement>('tr.hit-row') ?? []) {
+      const id = tr.dataset.id ?? '';
+      const detail = tr.nextElementSibling?.classList.contains('hit-detail') ? tr.nextElementSibling.getBoundingClientRect().height : 0;
+      const px = tr.getBoundingClientRect().height + detail;
+      h.sum += px - (h.map.get(id) ?? 0);
+      h.map.set(id, px);
+    }
+  });
+
+  // Which rows are near the viewport: walk the (measured or estimated) heights down to the scroll
+  // container's edges. Re-render only when the visible rows come within OVERSCAN / 2 of the window's
+  // edge (or the data changed), so most scroll events cost nothing.
+  const place = useRef<() => void>(() => undefined);
+  place.current = () => {
+    const tb = body.current;
+    const scroller = tb && scrollParent(tb);
+    if (!tb || !scroller) return;
+    const view = scroller.getBoundingClientRect();
+    const top = view.top - tb.getBoundingClientRect().top;
+    const bottom = top + view.height;
+    let y = 0;
+    let first = hits.length;
+    let last = hits.length;
+    for (let i = 0; i < hits.length; i++) {
+      const next = y + height(hits[i]);
+      if (first === hits.length && next > top) first = i;
+      if (y >= bottom) {
+        last = i;
+        break;
+      }
+      y = next;
+    }
+    const margin = OVERSCAN / 2;
+    const fits = (start === 0 || first - start >= margin) && (end === hits.length || end - last >= margin);
+    if (!fits) setWin(clampWindow(first - OVERSCAN, last + OVERSCAN, hits.length));
+  };
+  useLayoutEffect(() => place.current(), [hits, layoutKey, state.ev]);
+  useEffect(() => {
+    const scroller = body.current && scrollParent(body.current);
+    if (!scroller) return;
+    let frame = 0;
+    const onScroll = () => {
+      if (frame === 0) frame = requestAnimationFrame(() => ((frame = 0), place.current()));
+    };
+    scroller.addEventListener('scroll', onScroll, { passive: true });
+    window.addEventListener('resize', onScroll);
+    return () => {
+      cancelAnimationFrame(frame);
+      scroller.removeEventListener('scroll', onScroll);
+      window.removeEventListener('resize', onScroll);
+    };
+  }, []);
+
+  const hitRows = (hit: Hit) => {
+    const open = state.ev === hit._id;
+    return [
+      <tr key={hit._id} class={`hit-row${open ? ' open' : ''}`} data-testid="hit-row" data-id={hit._id} onClick={() => props.onExpand(hit._id)}>
+        <td class="col-toggle" aria-label={open ? 'Collapse' : 'Expand'}>
+          {open ? '▾' : '▸'}
+        </td>
+        <td class="col-time">{formatTime(hit['@timestamp'], zone)}</td>
+        {cols.length === 0 ? (
+          <td class="col-msg">
+            <div class="cell">{typeof hit.message === 'string' ? hit.message : <span class="summary">{summary(hit)}</span>}</div>
+          </td>
+        ) : (
+          cols.map((c) => (
+            <td class={c === 'message' ? 'col-msg' : ''}>
+              <div class="cell">{hit[c] === undefined ? <span class="missing">—</span> : valueText(hit[c])}</div>
+            </td>
+          ))
+        )}
+      </tr>,
+      open && (
+        <tr key={`${hit._id}-detail`} class="hit-detail">
+          <td colSpan={span}>
+            <EventView hit={hit} zone={zone} onFilter={props.onFilter} onToggleColumn={props.onToggleColumn} onClose={() => props.onExpand(hit._id)} />
+          </td>
+        </tr>
+      ),
+    ];
+  };
+
+  // The rows drawn: the window, plus the expanded one wherever it is (its event view keeps its
+  // state); each run of rows left out is one spacer row as tall as their heights. No closure may
+  // capture `drawn`: V8 would keep it in this render's context, which the listeners of every row
+  // (and the scroll handler) retain, chaining each past render's vnodes and detached rows alive.
+  const drawn: JSX.Element[] = [];
+  let gap = 0;
+  for (let i = 0; i <= hits.length; i++) {
+    if (i < hits.length && (i < start || i >= end) && i !== openAt) {
+      gap += height(hits[i]);
+      continue;
+    }
+    if (gap > 0) drawn.push(<Spacer key={`gap-${i}`} span={span} height={gap} />);
+    gap = 0;
+    if (i < hits.length) for (const row of hitRows(hits[i])) if (row) drawn.push(row);
+  }
+
   return (
     <div class={`hit-table-box${state.wrap ? ' wrap' : ''}`}>
-      <table class={`hit-table${cols.length > 0 ? ' auto' : ''}`} data-testid="hit-table">
+      <table class={`hit-table${cols.length > 0 ? ' auto' : ''}`} data-testid="hit-table" data-loaded={hits.length}>
         <thead>
           <tr>
             <th class="col-toggle" />
@@ -489,36 +614,8 @@ function HitTable(props: {
             )}
           </tr>
         </thead>
-        <tbody>
-          {hits.map((hit) => {
-            const open = state.ev === hit._id;
-            return [
-              <tr key={hit._id} class={`hit-row${open ? ' open' : ''}`} data-testid="hit-row" data-id={hit._id} onClick={() => props.onExpand(hit._id)}>
-                <td class="col-toggle" aria-label={open ? 'Collapse' : 'Expand'}>
-                  {open ? '▾' : '▸'}
-                </td>
-                <td class="col-time">{formatTime(hit['@timestamp'], zone)}</td>
-                {cols.length === 0 ? (
-                  <td class="col-msg">
-                    <div class="cell">{typeof hit.message === 'string' ? hit.message : <span class="summary">{summary(hit)}</span>}</div>
-                  </td>
-                ) : (
-                  cols.map((c) => (
-                    <td class={c === 'message' ? 'col-msg' : ''}>
-                      <div class="cell">{hit[c] === undefined ? <span class="missing">—</span> : valueText(hit[c])}</div>
-                    </td>
-                  ))
-                )}
-              </tr>,
-              open && (
-                <tr key={`${hit._id}-detail`} class="hit-detail">
-                  <td colSpan={span}>
-                    <EventView hit={hit} zone={zone} onFilter={props.onFilter} onToggleColumn={props.onToggleColumn} onClose={() => props.onExpand(hit._id)} />
-                  </td>
-                </tr>
-              ),
-            ];
-          })}
+        <tbody ref={body}>
+          {drawn}
           <tr ref={sentinel} class="hit-more">
             <td colSpan={span}>
               {props.cursor ? (
@@ -541,4 +638,32 @@ function HitTable(props: {
       </table>
     </div>
   );
+}
+
+/** Stands for a run of rows left out of the DOM, as tall as they are (or are estimated to be). */
+function Spacer(props: { span: number; height: number }): JSX.Element {
+  return (
+    <tr class="hit-spacer" aria-hidden="true">
+      <td colSpan={props.span} style={{ height: `${props.height}px` }} />
+    </tr>
+  );
+}
+
+/** [start, end) within the n rows, at least WINDOW_MIN long (grown evenly both ways) where there are that many. */
+function clampWindow(start: number, end: number, n: number): [number, number] {
+  const grow = Math.max(0, WINDOW_MIN - (end - start));
+  let s = start - Math.ceil(grow / 2);
+  let e = end + Math.floor(grow / 2);
+  if (s < 0) [s, e] = [0, e - s];
+  if (e > n) [s, e] = [Math.max(0, s - (e - n)), n];
+  return [s, e];
+}
+
+/** The nearest ancestor that scrolls (Discover's main column), whose edges bound the visible rows. */
+function scrollParent(el: HTMLElement): HTMLElement | null {
+  for (let p = el.parentElement; p; p = p.parentElement) {
+    const y = getComputedStyle(p).overflowY;
+    if (y === 'auto' || y === 'scroll') return p;
+  }
+  return document.scrollingElement as HTMLElement | null;
 }
