@@ -246,6 +246,20 @@ describe('Discover', () => {
     guard.check();
   });
 
+  it('opens the event a link names even when it is not on the first page', async () => {
+    const far = (await search(server.url, '', { ...SAMPLES_RANGE, limit: 300 })).hits[250];
+    await page.goto(discoverUrl(server.url, { ...SAMPLES_RANGE, ev: far._id }));
+    const linked = page.getByTestId('linked-event');
+    await linked.waitFor();
+    const text = (await linked.getByTestId('event-view').textContent()) ?? '';
+    assert.ok(text.includes(String(far.message)), `the linked event shows its message: ${text.slice(0, 200)}`);
+    // Escape closes it, as it closes an expanded row.
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !new URL(location.href).searchParams.has('ev'));
+    assert.equal(await linked.count(), 0);
+    guard.check();
+  });
+
   it('toggles newest first and oldest first', async () => {
     const q = 'syslog.appname:sshd';
     await page.goto(discoverUrl(server.url, { q, ...SAMPLES_RANGE }));

@@ -13,6 +13,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/ho
 import { ApiError, getJson, type FieldInfo, type Hit, type HistogramAnswer, type SearchAnswer, type SearchHits, type SearchTable } from '../api.js';
 import { EventView, valueText } from '../components/event-view.js';
 import { FieldSidebar } from '../components/field-sidebar.js';
+import { LinkedEvent } from '../components/linked-event.js';
 import { QueryBar } from '../components/query-bar.js';
 import { ResultTable } from '../components/result-table.js';
 import { SaveSearch } from '../components/save-search.js';
@@ -361,6 +362,9 @@ export function DiscoverPage(props: { route: Route }): JSX.Element {
             </div>
           )}
           {result.kind === 'hits' && result.total === 0 && <EmptyState emptiness={emptiness} q={state.q} onRange={(from, to) => go({ from, to })} zone={zone} />}
+          {result.kind === 'hits' && state.ev !== null && !result.hits.some((h) => h._id === state.ev) && (
+            <LinkedEvent id={state.ev} from={state.from} to={state.to} zone={zone} onFilter={addFilter} onToggleColumn={toggleColumn} onClose={() => go({ ev: null })} />
+          )}
           {result.kind === 'hits' && result.hits.length > 0 && (
             <HitTable
               hits={result.hits}
