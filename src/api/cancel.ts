@@ -2,11 +2,11 @@
  * Queries stop when their requester goes away: a search cancelled in the UI (an aborted fetch)
  * or a client that hung up. The signal reaches the store through `queryAbort`.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { queryAbort } from '../store/store.js';
 
 /** Runs `fn` with a signal that fires when the client closes the connection before the answer is sent. */
-export function untilClientLeaves<T>(_req: FastifyRequest, reply: FastifyReply, fn: () => Promise<T>): Promise<T> {
+export function untilClientLeaves<T>(reply: FastifyReply, fn: () => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const onClose = (): void => {
     if (!reply.raw.writableFinished) controller.abort();

@@ -24,6 +24,27 @@ export function formatTailLine(hit: Hit): string {
   return [String(ts ?? ''), host === undefined ? '-' : String(host), who === undefined ? '-' : `${String(who)}:`, text.replace(/\r?\n/g, '\\n')].join(' ');
 }
 
+/** Calls `onEvent` with each server-sent event's name and data (its `data:` lines joined) until the stream ends. */
+export async function readServerSentEvents(body: AsyncIterable<Uint8Array>, onEvent: (event: string, data: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of body) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = buffered.indexOf('\n\n')) >= 0) {
+      const block = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) event = line.slice(6).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+      }
+      onEvent(event, data.join('\n'));
+    }
+  }
+}
+
 export async function tailCommand(query: string, opts: TailOptions): Promise<void> {
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
@@ -45,27 +66,13 @@ export async function tailCommand(query: string, opts: TailOptions): Promise<voi
     const where = body?.error?.position !== undefined ? ` (at position ${body.error.position})` : '';
     throw new CliError(`server answered ${res.status}: ${body?.error?.message ?? res.statusText}${where}`);
   }
-  const decoder = new TextDecoder();
-  let buffered = '';
   try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffered += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffered.indexOf('\n\n')) >= 0) {
-        const block = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        let event = 'message';
-        let data = '';
-        for (const line of block.split('\n')) {
-          if (line.startsWith('event:')) event = line.slice(6).trim();
-          else if (line.startsWith('data:')) data += line.slice(5).trimStart();
-        }
-        if (event !== 'hits' || data === '') continue;
-        const msg = JSON.parse(data) as { hits: Hit[]; dropped: number };
-        if (msg.dropped > 0) err.write(`logmill tail: the server skipped ${msg.dropped} event(s) this terminal did not read fast enough\n`);
-        out.write(msg.hits.map((h) => (opts.json ? JSON.stringify(h) : formatTailLine(h))).join('\n') + (msg.hits.length ? '\n' : ''));
-      }
-    }
+    await readServerSentEvents(res.body as unknown as AsyncIterable<Uint8Array>, (event, data) => {
+      if (event !== 'hits' || data === '') return;
+      const msg = JSON.parse(data) as { hits: Hit[]; dropped: number };
+      if (msg.dropped > 0) err.write(`logmill tail: the server skipped ${msg.dropped} event(s) this terminal did not read fast enough\n`);
+      out.write(msg.hits.map((h) => (opts.json ? JSON.stringify(h) : formatTailLine(h))).join('\n') + (msg.hits.length ? '\n' : ''));
+    });
   } catch (e) {
     if (opts.signal?.aborted) return;
     throw e;

@@ -63,7 +63,7 @@ export function compileMatcher(node: FilterNode, nowMs = Date.now()): Matcher {
     case 'wildcard': {
       const field = node.field ?? 'message';
       const re = wildcardRegExp(node.pattern, field === 'message');
-      if (field === 'message') return (e) => anyValue(valueOf(e, field), (v) => messageWords(String(v)).some((w) => re.test(w)));
+      if (field === 'message') return (e) => anyValue(valueOf(e, field), (v) => words(String(v)).some((w) => re.test(w)));
       return (e) => anyValue(valueOf(e, field), (v) => re.test(String(v)));
     }
     case 'range': {
@@ -104,11 +104,6 @@ function anyValue(v: unknown, test: (x: string | number | boolean) => boolean): 
   if (v === null || v === undefined) return false;
   if (Array.isArray(v)) return v.some((x) => x !== null && x !== undefined && test(x as string | number | boolean));
   return test(v as string | number | boolean);
-}
-
-/** The message's words in order, lower-cased as the index and the dialect fold them (ASCII only). */
-function messageWords(text: string): string[] {
-  return words(text);
 }
 
 /** True when `wanted` occurs as consecutive words of `text` (the dialect's NON_WORD+ between them). */

@@ -22,7 +22,7 @@ export function contextRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const after = intParam(q, 'after', 20, 0, 500);
     const by = (q.by ?? 'host,source').split(',').map((f) => f.trim()).filter((f) => f !== '');
     if (by.length > MAX_SCOPE_FIELDS) throw new BadRequest(`"by" names ${by.length} fields; give at most ${MAX_SCOPE_FIELDS}`);
-    return untilClientLeaves(req, reply, async () => {
+    return untilClientLeaves(reply, async () => {
       const idTerm: FilterNode = { kind: 'term', field: '_id', value: id, span: NO_SPAN };
       const found = await ctx.store.find({ filter: idTerm, sort: [{ field: '@timestamp', desc: false }], storageOrder: 'asc', limit: 1, trackTotalHits: false });
       const anchor = found.hits[0];

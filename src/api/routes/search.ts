@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { parseQuery } from '../../query/parse.js';
 import type { FilterNode, Query } from '../../query/ast.js';
 import type { Hit, TimeRange } from '../../store/store.js';
@@ -12,10 +12,10 @@ const MAX_LIMIT = 10_000;
 const MAX_SERIES = 20;
 
 export function searchRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const timed = async <T>(kind: string, req: FastifyRequest, reply: FastifyReply, fn: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(kind: string, reply: FastifyReply, fn: () => Promise<T>): Promise<T> => {
     const t0 = process.hrtime.bigint();
     try {
-      return await untilClientLeaves(req, reply, fn);
+      return await untilClientLeaves(reply, fn);
     } finally {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       ctx.metrics.inc('logmill_queries_total', 'Queries answered', 1, { kind });
@@ -32,9 +32,9 @@ export function searchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const order = q.order ?? 'desc';
     if (order !== 'desc' && order !== 'asc') throw new BadRequest(`"order" must be "desc" (newest first) or "asc" (oldest first), got "${order}"`);
     if (order === 'asc' && query.pipes.length === 0) {
-      return timed('search', req, reply, () => oldestFirst(ctx, query.filter, range, limit, q.cursor, nowMs));
+      return timed('search', reply, () => oldestFirst(ctx, query.filter, range, limit, q.cursor, nowMs));
     }
-    const result = await timed('search', req, reply, () => ctx.store.search({ query, range, limit, cursor: q.cursor, nowMs }));
+    const result = await timed('search', reply, () => ctx.store.search({ query, range, limit, cursor: q.cursor, nowMs }));
     if (result.kind === 'table') return { columns: result.columns, rows: result.rows };
     return { total: result.total, hits: result.hits, cursor: result.cursor };
   });
@@ -55,7 +55,7 @@ export function searchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     }
     const by = q.by || undefined;
     const size = intParam(q, 'size', 10, 1, MAX_SERIES);
-    return timed('histogram', req, reply, async () => {
+    return timed('histogram', reply, async () => {
       const intervalMicros = intervalMs * 1000;
       const [buckets, rows] = await Promise.all([
         ctx.store.histogram(query.filter, range, intervalMicros, nowMs),
@@ -87,7 +87,7 @@ export function searchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const info = fields.find((f) => f.name === q.field);
     if (!info) throw new BadRequest(`unknown field "${q.field}"`, { known: fields.map((f) => f.name).slice(0, 50) });
     const limit = intParam(q, 'size', 10, 1, 1000);
-    return timed('fields', req, reply, async () => {
+    return timed('fields', reply, async () => {
       const having: FilterNode = { kind: 'and', children: [query.filter, { kind: 'exists', field: info.name, span: { start: 0, end: 0 } }] };
       const [values, withField, all] = await Promise.all([
         ctx.store.topValues(query.filter, range, info.name, limit, nowMs),

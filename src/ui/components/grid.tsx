@@ -132,6 +132,14 @@ export function Grid(props: GridProps): JSX.Element {
     if (!sameBoxes(final, base)) props.onLayout(final);
   }
 
+  /** The pointer handlers of a panel's title bar (move) or corner (resize). */
+  const dragHandlers = (id: string, mode: Drag['mode']) => ({
+    onPointerDown: (e: PointerEvent) => begin(e, id, mode),
+    onPointerMove: move,
+    onPointerUp: end,
+    onPointerCancel: end,
+  });
+
   const rows = Object.values(boxes).reduce((m, b) => Math.max(m, b.y + b.h), 0);
   return (
     <div
@@ -156,10 +164,7 @@ export function Grid(props: GridProps): JSX.Element {
               class="grid-item-title"
               data-testid="panel-title"
               title="Drag to move"
-              onPointerDown={(e) => begin(e, item.id, 'move')}
-              onPointerMove={move}
-              onPointerUp={end}
-              onPointerCancel={end}
+              {...dragHandlers(item.id, 'move')}
             >
               <h3>{item.title}</h3>
               <div class="grid-item-actions">{item.actions}</div>
@@ -169,10 +174,7 @@ export function Grid(props: GridProps): JSX.Element {
               class="grid-item-resize"
               data-testid="panel-resize"
               title="Drag to resize"
-              onPointerDown={(e) => begin(e, item.id, 'resize')}
-              onPointerMove={move}
-              onPointerUp={end}
-              onPointerCancel={end}
+              {...dragHandlers(item.id, 'resize')}
             />
           </section>
         );

@@ -77,7 +77,7 @@ function RunningPipelines(): JSX.Element {
  * per-plugin counters (issue 19). Shown when the server sends them, said plainly when not.
  */
 type PluginInfo = PipelineInfo['plugins'][number] & { id?: string; events?: { in: number; out: number }; dropped?: number; failures?: number };
-type PipelineShown = Omit<PipelineInfo, 'plugins'> & { config?: string; plugins: PluginInfo[] };
+type PipelineShown = Omit<PipelineInfo, 'plugins'> & { plugins: PluginInfo[] };
 
 function PipelineCard(props: { pipeline: PipelineInfo }): JSX.Element {
   const p = props.pipeline as PipelineShown;

@@ -14,6 +14,7 @@ import { BIN, ingestOk, removeDir, run, spawnServer, startTestServer, stopChild,
 import { portOf, waitFor } from '../../helpers/inputs.js';
 import { QueryCancelled, queryAbort } from '../../../src/store/store.js';
 import { parseQuery } from '../../../src/query/parse.js';
+import { readServerSentEvents } from '../../../src/cli/tail.js';
 
 const ALL = { from: '2000-01-01T00:00:00Z', to: 'now+1d' };
 
@@ -42,20 +43,10 @@ function openTail(base: string, q: string): { hits: Record<string, unknown>[]; s
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
     resolveReady();
-    const decoder = new TextDecoder();
-    let buf = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, end);
-        buf = buf.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event === 'hits' && data) hits.push(...(JSON.parse(data) as { hits: Record<string, unknown>[] }).hits);
-        if (event === 'stats' && data) stats.push(JSON.parse(data) as { rate: number });
-      }
-    }
+    await readServerSentEvents(res.body as unknown as AsyncIterable<Uint8Array>, (event, data) => {
+      if (event === 'hits') hits.push(...(JSON.parse(data) as { hits: Record<string, unknown>[] }).hits);
+      if (event === 'stats') stats.push(JSON.parse(data) as { rate: number });
+    });
   })().catch((e: Error) => {
     if (e.name !== 'AbortError') throw e;
   });
