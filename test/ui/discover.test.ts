@@ -223,6 +223,9 @@ describe('Discover', () => {
     assert.equal(await shownCount(page), 0);
     await page.goto(discoverUrl(server.url, { q: 'marker:xss-case', ...APACHE }));
     await page.getByTestId('hit-row').first().click();
+    // Escape only once the row is open: pressed earlier, it would race the click's own URL change.
+    await page.waitForURL((u) => u.searchParams.has('ev'));
+    await page.locator('.hit-detail').waitFor();
     await page.keyboard.press('Escape');
     await page.waitForURL((u) => !u.searchParams.has('ev'));
     assert.equal(await page.locator('.hit-detail').count(), 0);
