@@ -4,7 +4,7 @@
  */
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { QuerySyntaxError } from '../query/ast.js';
-import { QueryCancelled, QueryError } from '../store/store.js';
+import { QueryCancelled, QueryError, QueryTimedOut } from '../store/store.js';
 import { CrossSiteRefused } from './csrf.js';
 import { checkAuthorization } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -57,6 +57,10 @@ export function buildApp(ctx: ApiContext): FastifyInstance {
       ctx.metrics.inc('logmill_queries_cancelled_total', 'Queries stopped because the client went away');
       // 499 (nginx's "client closed request"): nobody reads it, but the access log says what happened.
       return reply.code(499).send({ error: { type: 'cancelled', message: err.message } });
+    }
+    if (err instanceof QueryTimedOut) {
+      ctx.metrics.inc('logmill_queries_timed_out_total', 'Queries stopped by the query timeout');
+      return reply.code(503).send({ error: { type: 'timeout', message: err.message, limit_ms: err.limitMs } });
     }
     if (err instanceof CrossSiteRefused) return reply.code(403).send({ error: { type: 'cross_site', message: err.message } });
     if (err instanceof QueryError) return reply.code(400).send({ error: { type: 'query', message: err.message } });

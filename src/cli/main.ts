@@ -42,7 +42,8 @@ program
   .option('--max-columns <n>', 'typed columns before further fields overflow into one map column (LOGMILL_MAX_COLUMNS; default 1000)')
   .option('--max-line-bytes <n>', 'longer lines are truncated and tagged _truncated (LOGMILL_MAX_LINE_BYTES; default 1048576)')
   .option('--max-body-bytes <n>', 'largest HTTP request body (LOGMILL_MAX_BODY_BYTES; default 67108864)')
-  .option('--memory-limit <size>', "DuckDB's memory limit (LOGMILL_MEMORY_LIMIT; default 256MB)")
+  .option('--memory-limit <size>', "DuckDB's memory limit for queries (LOGMILL_MEMORY_LIMIT; default 256MB)")
+  .option('--query-timeout <duration>', 'stop queries that run longer, e.g. 30s, 2m; 0 for none (LOGMILL_QUERY_TIMEOUT; default 30s)')
   .option('--log-level <level>', 'silent, error, warn, info or debug (LOGMILL_LOG_LEVEL; default info)')
   .option('-f, --path-config <path>', 'run a Logstash configuration as pipeline "main": a file, a directory of *.conf (name order) or a glob (LOGMILL_PATH_CONFIG)')
   .option('--pipelines <file>', "run the pipelines a Logstash pipelines.yml lists (pipeline.id, path.config or config.string, pipeline.workers) (LOGMILL_PIPELINES)")
@@ -72,6 +73,7 @@ program
         maxLineBytes: flags.maxLineBytes,
         maxBodyBytes: flags.maxBodyBytes,
         memoryLimit: flags.memoryLimit,
+        queryTimeout: flags.queryTimeout,
         logLevel: flags.logLevel,
         pipelineConfig: flags.pathConfig,
         pipelines: flags.pipelines,
@@ -109,19 +111,20 @@ program
   .action(async (q: string, o: { since: string; from?: string; to: string; limit: number; json?: boolean; server: string; token?: string }) => {
     const params = new URLSearchParams({ q, from: o.from ?? `now-${o.since}`, to: o.to, limit: String(o.limit) });
     const res = (await apiRequest(o, `/api/v1/search?${params}`)) as
-      | { columns: string[]; rows: unknown[][] }
-      | { total: number; hits: Record<string, unknown>[] };
+      | { columns: string[]; rows: unknown[][]; truncated?: boolean }
+      | { total: number; total_relation?: string; hits: Record<string, unknown>[] };
     if (o.json) {
       process.stdout.write(JSON.stringify(res, null, 2) + '\n');
       return;
     }
     if ('columns' in res) {
       process.stdout.write(formatTable(res.columns, res.rows) + '\n');
+      if (res.truncated) process.stderr.write(`the first ${res.rows.length} rows: there are more (raise --limit)\n`);
       return;
     }
     const rows = res.hits.map((h) => [h['@timestamp'], h.host ?? '', h.message ?? JSON.stringify(withoutCore(h))]);
     process.stdout.write(formatTable(['@timestamp', 'host', 'message'], rows) + '\n');
-    process.stderr.write(`${res.hits.length} of ${res.total} hits\n`);
+    process.stderr.write(`${res.hits.length} of ${res.total}${res.total_relation === 'gte' ? '+' : ''} hits\n`);
   });
 
 program

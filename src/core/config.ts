@@ -43,6 +43,8 @@ export interface ServerConfig {
   maxLineBytes: number;
   maxBodyBytes: number;
   memoryLimit: string;
+  /** Queries running longer are stopped with an error naming the limit; 0: no limit. */
+  queryTimeout: number;
   logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
   /** A Logstash configuration (file, directory of *.conf, or glob) the server runs as pipeline "main", or null. */
   pipelineConfig: string | null;
@@ -72,6 +74,7 @@ export const DEFAULTS: ServerConfig = {
   maxLineBytes: 1024 * 1024,
   maxBodyBytes: 64 * 1024 * 1024,
   memoryLimit: '256MB',
+  queryTimeout: 30_000,
   logLevel: 'info',
   pipelineConfig: null,
   pipelines: null,
@@ -100,6 +103,7 @@ const SETTINGS: { key: keyof ServerConfig; env: string; parse: (v: string) => un
   { key: 'maxLineBytes', env: 'LOGMILL_MAX_LINE_BYTES', parse: positiveInt('max line bytes') },
   { key: 'maxBodyBytes', env: 'LOGMILL_MAX_BODY_BYTES', parse: positiveInt('max body bytes') },
   { key: 'memoryLimit', env: 'LOGMILL_MEMORY_LIMIT', parse: String },
+  { key: 'queryTimeout', env: 'LOGMILL_QUERY_TIMEOUT', parse: parseQueryTimeout },
   { key: 'logLevel', env: 'LOGMILL_LOG_LEVEL', parse: parseLogLevel },
   { key: 'pipelineConfig', env: 'LOGMILL_PATH_CONFIG', parse: String },
   { key: 'pipelines', env: 'LOGMILL_PIPELINES', parse: String },
@@ -184,6 +188,13 @@ export function splitHostPort(v: string): { host: string; port: number } {
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function parseQueryTimeout(v: string): number {
+  if (v === '0') return 0;
+  const ms = parseDurationMs(v);
+  if (ms === null || ms <= 0) throw new Error(`query timeout "${v}" must be a duration like 30s or 2m, or 0 for none`);
+  return ms;
 }
 
 function parseRetention(v: string): number {

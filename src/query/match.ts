@@ -9,7 +9,7 @@
  * - ranges compare numbers, and times for `@timestamp` and ISO-8601 values.
  */
 import { parseTimeExpr } from '../core/time.js';
-import { asciiLower, words } from '../core/tokens.js';
+import { asciiLower, queryChunks, words, wordsWithJoins } from '../core/tokens.js';
 import type { FilterNode } from './ast.js';
 
 /** An event as matched: its time in microseconds and its fields by name (`_id`, `_index` included). */
@@ -43,12 +43,19 @@ export function compileMatcher(node: FilterNode, nowMs = Date.now()): Matcher {
     case 'phrase': {
       const field = node.field ?? 'message';
       if (field === 'message') {
-        const wanted = words(node.value);
-        if (wanted.length === 0) {
-          const literal = node.value.toLowerCase();
-          return (e) => anyValue(valueOf(e, field), (v) => String(v).toLowerCase().includes(literal));
-        }
-        return (e) => anyValue(valueOf(e, field), (v) => containsWords(String(v), wanted));
+        const inMessage = messageMatcher(node.value);
+        if (node.field !== null) return inMessage;
+        // A bare word: the message's words, or the whole value of any other string field.
+        const lower = node.value.toLowerCase();
+        return (e) => {
+          if (inMessage(e)) return true;
+          for (const name in e.fields) {
+            if (BARE_EXCLUDED.has(name)) continue;
+            const v = e.fields[name];
+            if (typeof v === 'string' && v.toLowerCase() === lower) return true;
+          }
+          return false;
+        };
       }
       const lower = node.value.toLowerCase();
       const n = Number(node.value);
@@ -95,6 +102,18 @@ export function compileMatcher(node: FilterNode, nowMs = Date.now()): Matcher {
   }
 }
 
+/** Fields a bare word does not look in: the message is matched by word, ids and index names not at all. */
+const BARE_EXCLUDED = new Set(['message', '_id', '_index', 'tags', '@timestamp']);
+
+function messageMatcher(value: string): Matcher {
+  const wanted = queryChunks(value);
+  if (wanted.length === 0) {
+    const literal = value.toLowerCase();
+    return (e) => anyValue(valueOf(e, 'message'), (v) => String(v).toLowerCase().includes(literal));
+  }
+  return (e) => anyValue(valueOf(e, 'message'), (v) => containsWords(String(v), wanted));
+}
+
 function valueOf(e: MatchableEvent, field: string): unknown {
   if (field === '@timestamp') return e.ts;
   return e.fields[field];
@@ -106,17 +125,20 @@ function anyValue(v: unknown, test: (x: string | number | boolean) => boolean): 
   return test(v as string | number | boolean);
 }
 
-/** True when `wanted` occurs as consecutive words of `text` (the dialect's NON_WORD+ between them). */
-function containsWords(text: string, wanted: string[]): boolean {
-  const first = wanted[0];
+/**
+ * True when the chunks' words occur as consecutive words of `text`, each chunk's inside one
+ * space-free token (the dialect's punctuation-only runs between them, NON_WORD+ between chunks).
+ */
+function containsWords(text: string, chunks: string[][]): boolean {
+  const wanted = chunks.flat();
   const lower = text.toLowerCase();
   // Cheap test first, as the dialect does with contains(): most events do not hold the longest word at all.
   if (!wanted.every((w) => lower.includes(w.toLowerCase()))) return false;
-  const have = words(text);
-  for (let i = 0; i + wanted.length <= have.length; i++) {
-    if (!sameWord(have[i], first)) continue;
+  const mustJoin = chunks.flatMap((ws) => ws.map((_w, i) => i > 0));
+  const have = wordsWithJoins(text);
+  for (let i = 0; i + wanted.length <= have.words.length; i++) {
     let ok = true;
-    for (let j = 1; j < wanted.length && ok; j++) ok = sameWord(have[i + j], wanted[j]);
+    for (let j = 0; j < wanted.length && ok; j++) ok = sameWord(have.words[i + j], wanted[j]) && (!mustJoin[j] || have.joined[i + j]);
     if (ok) return true;
   }
   return false;

@@ -1,38 +1,85 @@
 /**
  * What a filter tells a token index: the condition a block's bloom filter
- * must meet for the block to possibly hold a match. Only full-text words can
- * be checked; anything else leaves the block in.
+ * must meet for the block to possibly hold a match. The filter holds the keys
+ * of message words, of word n-grams inside space-free tokens (so that
+ * `10.0.0.1`, whose words are everywhere, is still rare as a whole), and of
+ * the values of every other field under that field's own seeds
+ * (core/tokens.ts). Anything else leaves the block in.
  */
-import { hashWord, isAscii, words } from '../core/tokens.js';
+import { textKeys } from '../core/tokens.js';
 import type { FilterNode } from './ast.js';
+import type { ColumnRef } from './dialects/dialect.js';
 
 export interface WordSet {
   mayContain(h1: number, h2: number): boolean;
 }
 
-/** Returns a predicate over a block's word set, or null when the filter cannot prune any block. */
-export function bloomCondition(node: FilterNode): ((set: WordSet) => boolean) | null {
+export type BlockCondition = (set: WordSet) => boolean;
+
+/** What the index needs to know of fields: their columns, and the string fields a bare word also looks in. */
+export interface IndexScope {
+  resolve(field: string): ColumnRef | undefined;
+  bareColumns(value: string): ColumnRef[];
+}
+
+/** Whether a field's values are in the index: plain string columns of their own (not lists, ids or overflowed values). */
+export function indexedColumn(ref: ColumnRef | undefined): ref is ColumnRef & { column: string } {
+  return !!ref && ref.type === 'string' && !ref.fullText && !ref.list && !ref.overflow && ref.column !== null && /^(host|source|level|f\d+)$/.test(ref.column);
+}
+
+function allKeys(value: string, column: string): BlockCondition | null {
+  const keys = textKeys(value, column);
+  if (keys.length === 0) return null;
+  return (set) => keys.every(([a, b]) => set.mayContain(a, b));
+}
+
+/** Returns a predicate over a block's key set, or null when the filter cannot prune any block. */
+export function bloomCondition(node: FilterNode, scope?: IndexScope): BlockCondition | null {
   switch (node.kind) {
     case 'term':
     case 'phrase': {
-      if (node.field !== null && node.field !== 'message') return null;
-      const hashes = words(node.value)
-        .filter(isAscii)
-        .map((w) => hashWord(w));
-      if (hashes.length === 0) return null;
-      return (set) => hashes.every(([a, b]) => set.mayContain(a, b));
+      if (node.field === null || node.field === 'message') {
+        const inMessage = allKeys(node.value, 'message');
+        if (node.field !== null || !scope || !inMessage) return inMessage;
+        const others: BlockCondition[] = [];
+        for (const ref of scope.bareColumns(node.value)) {
+          // A bare word also matches other string fields by value; one the index cannot see keeps every block.
+          const c = indexedColumn(ref) ? allKeys(node.value, ref.column) : null;
+          if (!c) return null;
+          others.push(c);
+        }
+        return others.length === 0 ? inMessage : (set) => inMessage(set) || others.some((c) => c(set));
+      }
+      const ref = scope?.resolve(node.field);
+      return indexedColumn(ref) ? allKeys(node.value, ref.column) : null;
     }
     case 'and': {
-      const parts = node.children.map(bloomCondition).filter((c): c is (s: WordSet) => boolean => c !== null);
+      const parts = node.children.map((c) => bloomCondition(c, scope)).filter((c): c is BlockCondition => c !== null);
       if (parts.length === 0) return null;
       return (set) => parts.every((p) => p(set));
     }
     case 'or': {
-      const parts = node.children.map(bloomCondition);
+      const parts = node.children.map((c) => bloomCondition(c, scope));
       if (parts.some((p) => p === null)) return null;
-      return (set) => parts.some((p) => (p as (s: WordSet) => boolean)(set));
+      return (set) => parts.some((p) => (p as BlockCondition)(set));
     }
     default:
       return null;
+  }
+}
+
+/** The values of the bare words and phrases in a filter (those without a field). */
+export function bareValues(node: FilterNode): string[] {
+  switch (node.kind) {
+    case 'term':
+    case 'phrase':
+      return node.field === null ? [node.value] : [];
+    case 'and':
+    case 'or':
+      return node.children.flatMap(bareValues);
+    case 'not':
+      return bareValues(node.child);
+    default:
+      return [];
   }
 }

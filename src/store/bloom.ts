@@ -3,15 +3,16 @@
  * spirit of VictoriaLogs' per-block bloom filters: a needle search reads only
  * the blocks whose filter may contain every word it needs.
  */
-import { hashWords } from '../core/tokens.js';
+import { hashKeys, scopeSeeds } from '../core/tokens.js';
 
 export const BLOOM_HASHES = 4;
+const MESSAGE_SEEDS = scopeSeeds('message');
 
 export class BloomFilter {
   readonly bits: Uint32Array;
   private readonly mask: number;
 
-  /** `log2Bits` between 10 and 30; the default, 2^20 bits (128 KiB), keeps ~1% false positives up to ~100k distinct words. */
+  /** `log2Bits` between 10 and 30 (2^22 bits, 512 KiB, keeps ~2% false positives up to ~500k distinct keys). */
   constructor(log2Bits = 20, bits?: Uint32Array) {
     this.bits = bits ?? new Uint32Array(1 << (log2Bits - 5));
     this.mask = this.bits.length * 32 - 1;
@@ -38,9 +39,9 @@ export class BloomFilter {
     }
   }
 
-  /** Adds every word of `text`: hashWords inlined, since this runs for every message ingested. */
-  addWords(text: string): void {
-    hashWords(text, this.adder);
+  /** Adds the keys of `text` as a value of `column` (message by default): its words and n-grams (hashKeys). */
+  addWords(text: string, column = 'message'): void {
+    hashKeys(text, column === 'message' ? MESSAGE_SEEDS : scopeSeeds(column), this.adder);
   }
 
   private readonly adder = (h1: number, h2: number): void => this.add(h1, h2);

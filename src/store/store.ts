@@ -32,11 +32,21 @@ export interface SearchRequest {
   /** Opaque cursor from a previous page's `cursor`. */
   cursor?: string;
   nowMs?: number;
+  /**
+   * How far the total is counted exactly: true for every match, a number for up to that many
+   * (beyond it the total is that number, marked `gte`); default 10,000, as Elasticsearch.
+   */
+  trackTotalHits?: boolean | number;
 }
 
+/** The total a search counts exactly by default; beyond it, a lower bound. */
+export const TOTAL_HITS_CAP = 10_000;
+
 export type SearchResult =
-  | { kind: 'hits'; total: number; hits: Hit[]; cursor: string | null }
-  | { kind: 'table'; columns: string[]; rows: unknown[][] };
+  /** `totalRelation` is `gte` when the total was cut at the cap (`trackTotalHits`), a lower bound. */
+  | { kind: 'hits'; total: number; totalRelation?: 'eq' | 'gte'; hits: Hit[]; cursor: string | null }
+  /** `truncated` when the result had more rows than the limit. */
+  | { kind: 'table'; columns: string[]; rows: unknown[][]; truncated?: boolean };
 
 export interface HistogramBucket {
   /** Bucket start, ISO-8601. */
@@ -199,6 +209,21 @@ export class QueryCancelled extends Error {
     super('the query was cancelled');
     this.name = 'QueryCancelled';
   }
+}
+
+/** A query stopped because it ran longer than the server's query timeout (`--query-timeout`). */
+export class QueryTimedOut extends Error {
+  constructor(readonly limitMs: number) {
+    super(
+      `the query ran longer than the query timeout of ${limitMs / 1000} s (--query-timeout) and was stopped; narrow the time range or the query, or raise --query-timeout`,
+    );
+    this.name = 'QueryTimedOut';
+  }
+}
+
+/** The error a query stopped by `signal` throws: its timeout, or a cancellation. */
+export function stoppedBy(signal: AbortSignal): Error {
+  return signal.reason instanceof QueryTimedOut ? signal.reason : new QueryCancelled();
 }
 
 /**

@@ -136,7 +136,9 @@ export async function streamEvents(
 export type Hit = Record<string, unknown> & { _id: string; '@timestamp': string };
 
 export interface SearchHits {
+  /** Exact up to 10,000; beyond, 10,000 with `total_relation: "gte"` (a lower bound). */
   total: number;
+  total_relation?: 'eq' | 'gte';
   hits: Hit[];
   cursor: string | null;
 }

@@ -69,7 +69,7 @@ export async function openHarness(opts: { maxLineBytes?: number; gate?: () => Pr
 
 /** Searches the whole time range; hits newest first. */
 export async function find(store: DuckDBStore, q: string, limit = 20_000): Promise<{ total: number; hits: Hit[] }> {
-  const r = await store.search({ query: parseQuery(q), range: { fromMicros: 0, toMicros: Date.UTC(9999, 11, 31) * 1000 }, limit });
+  const r = await store.search({ query: parseQuery(q), range: { fromMicros: 0, toMicros: Date.UTC(9999, 11, 31) * 1000 }, limit, trackTotalHits: true });
   if (r.kind !== 'hits') throw new Error(`search ${q} gave a table`);
   return { total: r.total, hits: r.hits };
 }

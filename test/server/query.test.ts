@@ -261,7 +261,7 @@ describe('queries over a known data set', () => {
       [...want200].sort((a, b) => a[0].localeCompare(b[0])),
     );
     const total = await tbl('* | stats count()');
-    assert.deepEqual(total, { columns: ['count'], rows: [[N]] });
+    assert.deepEqual(total, { columns: ['count'], rows: [[N]], truncated: false });
   });
 
   it('| stats avg(duration), p95(duration) by path', async () => {
@@ -367,6 +367,7 @@ describe('queries over a known data set', () => {
         ['/api/orders', 14],
         ['/login', 8],
       ],
+      truncated: false,
     });
     const deflt = await tbl('* | top path');
     assert.equal(deflt.rows.length, 4);

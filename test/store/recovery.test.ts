@@ -102,14 +102,14 @@ describe('opening a partition after a crash', () => {
       await s.write(events(700, 600));
     });
     const files = fs.readdirSync(dayDir(dir));
-    assert.ok(files.includes('b000000.parquet') && files.includes('b000000.bloom'), files.join(' '));
+    assert.ok(files.includes('b000000.parquet') && files.includes('b000000.keys.bloom'), files.join(' '));
     // A mini of block 0 left beside the block file, and a block that lost its bloom filter.
     fs.copyFileSync(path.join(dayDir(dir), 'b000000.parquet'), path.join(dayDir(dir), 'm0-1000.parquet'));
-    fs.rmSync(path.join(dayDir(dir), 'b000000.bloom'));
+    fs.rmSync(path.join(dayDir(dir), 'b000000.keys.bloom'));
     await withStore(dir, async (s) => {
       assert.deepEqual(await stats(s), { count: 1300, distinct: 1300, max: 1299 });
       assert.ok(!fs.existsSync(path.join(dayDir(dir), 'm0-1000.parquet')));
-      assert.ok(fs.existsSync(path.join(dayDir(dir), 'b000000.bloom')), 'the bloom filter is rebuilt');
+      assert.ok(fs.existsSync(path.join(dayDir(dir), 'b000000.keys.bloom')), 'the bloom filter is rebuilt');
       // Pruning by the rebuilt filter still finds what the block holds, and skips it for what it does not.
       for (const [q, n] of [['word17', 1], ['word1250', 1], ['word99999', 0]] as const) {
         const r = await s.search({ query: parseQuery(q), range: RANGE, limit: 5 });

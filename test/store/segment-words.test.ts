@@ -11,7 +11,7 @@ import { BloomIndexer, sharedBloom } from '../../src/store/duckdb/bloom-indexer.
 import { addSegmentWords } from '../../src/store/duckdb/segment-words.js';
 import { MAX_WASM_LINES_BYTES, WasmSegmentWords } from '../../src/store/duckdb/segment-words-wasm.js';
 import { MESSAGE_WORDS_WASM } from '../../src/store/duckdb/message-words-wasm.js';
-import { hashWord, isAscii, words } from '../../src/core/tokens.js';
+import { hashWord, isAscii, textKeys, words } from '../../src/core/tokens.js';
 import { prng } from '../helpers/prng.js';
 
 const ALPHABET = ['a', 'B', 'z', '0', '9', '_', ' ', '-', '.', '"', '\\', '/', '\n', '\t', '\u0001', 'é', '日本', '😀', '\ud800', ':', ',', '{', '}', 'message'];
@@ -31,6 +31,10 @@ function line(seq: number, message: string | null, docId?: string, index?: strin
   return s + ',"host":"message","f3":"not the message"}';
 }
 
+function isAsciiText(s: string): boolean {
+  return /^[\x00-\x7f]*$/.test(s);
+}
+
 function fromSegment(lines: string[]): BloomFilter {
   const bloom = new BloomFilter(16);
   addSegmentWords(Buffer.from(lines.join('\n') + '\n'), bloom.bits);
@@ -42,7 +46,11 @@ describe('words of segment lines', () => {
     const messages = ['Failed password for root from 10.0.0.1 port 22', 'say "hi"\\there\nnext\tTAB', 'a,"message":"decoy"', '', 'UPPER lower_case 42'];
     const lines = messages.map((m, i) => line(i, m, i % 2 ? `x","message":"decoy${i}` : undefined, i % 3 ? 'logs-"x"' : undefined));
     const expected = new BloomFilter(16);
-    for (const m of messages) expected.addWords(m);
+    for (const m of messages) {
+      expected.addWords(m);
+      expected.addWords('message', 'host');
+      expected.addWords('not the message', 'f3');
+    }
     assert.deepEqual(fromSegment(lines).bits, expected.bits);
     // The decoys in ids and other fields are not words of any message.
     const [a, b] = hashWord('decoy1');
@@ -63,6 +71,37 @@ describe('words of segment lines', () => {
         }
       });
     }
+  });
+
+  it('holds every key a query asks for: n-grams inside tokens, and each field under its own seeds', () => {
+    const rand = prng(17);
+    for (let round = 0; round < 200; round++) {
+      const messages = Array.from({ length: 10 }, () => randomText(rand, 40));
+      const values = Array.from({ length: 10 }, () => randomText(rand, 12));
+      const lines = messages.map((m, i) => `{"_seq":${i},"ts":1,"message":${JSON.stringify(m)},"host":${JSON.stringify(values[i])},"tags":["a,\\"b"],"f7":${i},"f9":${JSON.stringify(values[i])}}`);
+      const bloom = fromSegment(lines);
+      const other = new BloomFilter(16);
+      for (let i = 0; i < messages.length; i++) {
+        other.addWords(messages[i]);
+        other.addWords(values[i], 'host');
+        other.addWords(String(i), 'f7');
+        other.addWords(values[i], 'f9');
+        for (const [a, b] of textKeys(messages[i])) assert.ok(bloom.mayContain(a, b), `a key of ${JSON.stringify(messages[i])}`);
+        for (const [a, b] of textKeys(values[i], 'host')) assert.ok(bloom.mayContain(a, b), `a key of host ${JSON.stringify(values[i])}`);
+        for (const [a, b] of textKeys(values[i], 'f9')) assert.ok(bloom.mayContain(a, b), `a key of f9 ${JSON.stringify(values[i])}`);
+        for (const [a, b] of textKeys(String(i), 'f7')) assert.ok(bloom.mayContain(a, b), `the number ${i} of f7`);
+      }
+      // ASCII text: the worker's bits are exactly those of the query side's hashing.
+      if (messages.every(isAsciiText) && values.every(isAsciiText)) assert.deepEqual(bloom.bits, other.bits);
+    }
+  });
+
+  it('keys an address by its triples, not only by words found everywhere', () => {
+    const bloom = fromSegment([line(0, 'client 10.20.30.40 port 22'), line(1, '10 20 30 40 and 30.40.50.60')]);
+    assert.ok(textKeys('10.20.30.40').every(([a, b]) => bloom.mayContain(a, b)));
+    assert.ok(textKeys('30.40.50').every(([a, b]) => bloom.mayContain(a, b)));
+    // The words are all there, but never as one token: the triple's key is absent.
+    assert.equal(textKeys('20.30.40.60').every(([a, b]) => bloom.mayContain(a, b)), false);
   });
 
   it('survives lines that are not of the expected shape', () => {

@@ -9,7 +9,7 @@
  *    query-string words on it match whole words, case-insensitively. Every
  *    other field behaves like a `keyword`: `match`, `term` and `match_phrase`
  *    compare the whole value, case-insensitively.
- *  - A query string without a field (and `default_field: "*"`) searches `message`.
+ *  - A query string without a field (and `default_field: "*"`) searches the message by word and every other string field by value (the bare-word rule of docs/query-language.md); a named `default_field` searches only it.
  *  - `default_operator` (query_string and `q=`) defaults to OR, as in
  *    Elasticsearch: Lucene's boolean rules apply (`a b` is a OR b, `+a b` is a,
  *    `a -b` is a AND NOT b; AND binds tighter than juxtaposition). With AND,
@@ -78,6 +78,8 @@ export interface TranslateOptions {
 
 /** The one full-text field. */
 export const FULL_TEXT_FIELD = 'message';
+/** A query string's default field `*`: bare words stay bare (every string field). */
+const ANY_FIELD = '\u0000any';
 
 // ---------------------------------------------------------------------------
 // Node constructors
@@ -516,6 +518,11 @@ class Translator {
     return atLeast(perWord, msm === undefined ? 1 : Math.max(1, minimumShouldMatch(msm, perWord.length)));
   }
 
+  /** The fields a query string's bare words go to: `*` (the default) leaves them bare (see ANY_FIELD). */
+  private queryStringTargets(fields: string[]): string[] {
+    return [...new Set(fields.map((f) => (f === '*' || f === '_all' ? ANY_FIELD : this.textField(f))))];
+  }
+
   private fieldList(fields: unknown): string[] {
     if (fields === undefined) return [FULL_TEXT_FIELD];
     const list = listOf(fields).map((f) => {
@@ -621,7 +628,9 @@ class Translator {
     if (op === 'and') node = removeLeaves(ast, dropped) ?? { kind: 'all' };
     else node = new OrDefaultParser(text, leaves, dropped).parse();
     const fields = o.fields && o.fields.length > 0 ? o.fields : [o.defaultField ?? '*'];
-    const targets = [...new Set(fields.map((f) => this.textField(f)))];
+    // `*` (the default) leaves a bare word bare: it searches every string field, as the native
+    // language does (docs/query-language.md); a named default field keeps it to that field.
+    const targets = this.queryStringTargets(fields);
     return this.dateRanges(
       mapFields(node, (field) => (field === null ? targets : [this.field(field)])),
       o.timeZone === undefined ? undefined : checkTimeZone(o.timeZone),
@@ -659,7 +668,10 @@ class Translator {
   private simpleQueryString(o: Obj): FilterNode {
     if (typeof o.query !== 'string') throw malformed('[simple_query_string] must be provided with a [query]');
     if (o.minimum_should_match !== undefined) throw unsupported('[minimum_should_match] in [simple_query_string] query');
-    const fields = this.fieldList(o.fields ?? ['*']);
+    const fields = this.queryStringTargets(listOf(o.fields ?? ['*']).map((f) => {
+      if (typeof f !== 'string') throw malformed(`[fields] must hold field names, got ${JSON.stringify(f)}`);
+      return f;
+    }));
     const node = new SimpleQueryParser(o.query, operatorOf(o.default_operator, 'or')).parse();
     return mapFields(node, (field) => (field === null ? fields : [this.field(field)]));
   }
@@ -716,7 +728,7 @@ function mapFields(node: FilterNode, fieldsOf: (field: string | null) => string[
     case 'phrase':
     case 'wildcard': {
       const fields = fieldsOf(node.field);
-      const out = fields.map((f) => ({ ...node, field: f === FULL_TEXT_FIELD && node.field === null ? null : f }));
+      const out = fields.map((f) => ({ ...node, field: f === ANY_FIELD ? (node.field === null ? null : FULL_TEXT_FIELD) : f }));
       return out.length === 1 ? out[0] : { kind: 'or', children: out };
     }
   }

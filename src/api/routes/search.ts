@@ -11,11 +11,21 @@ const MAX_LIMIT = 10_000;
 /** Series a stacked histogram draws at most; the rest are summed as `other`. */
 const MAX_SERIES = 20;
 
+/** `track_total_hits`: true (count every match), false (none: the cap is 0), or a number of matches to count exactly. */
+function totalHitsParam(value: string | undefined): boolean | number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true') return true;
+  if (value === 'false') return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new BadRequest(`"track_total_hits" must be true, false or a whole number of hits to count exactly, got "${value}"`);
+  return n;
+}
+
 export function searchRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const timed = async <T>(kind: string, reply: FastifyReply, fn: () => Promise<T>): Promise<T> => {
     const t0 = process.hrtime.bigint();
     try {
-      return await untilClientLeaves(reply, fn);
+      return await untilClientLeaves(reply, fn, ctx.config.queryTimeout);
     } finally {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       ctx.metrics.inc('logmill_queries_total', 'Queries answered', 1, { kind });
@@ -34,9 +44,10 @@ export function searchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (order === 'asc' && query.pipes.length === 0) {
       return timed('search', reply, () => oldestFirst(ctx, query.filter, range, limit, q.cursor, nowMs));
     }
-    const result = await timed('search', reply, () => ctx.store.search({ query, range, limit, cursor: q.cursor, nowMs }));
-    if (result.kind === 'table') return { columns: result.columns, rows: result.rows };
-    return { total: result.total, hits: result.hits, cursor: result.cursor };
+    const trackTotalHits = totalHitsParam(q.track_total_hits);
+    const result = await timed('search', reply, () => ctx.store.search({ query, range, limit, cursor: q.cursor, nowMs, trackTotalHits }));
+    if (result.kind === 'table') return { columns: result.columns, rows: result.rows, truncated: result.truncated ?? false };
+    return { total: result.total, total_relation: result.totalRelation ?? 'eq', hits: result.hits, cursor: result.cursor };
   });
 
   app.get('/api/v1/histogram', async (req, reply) => {

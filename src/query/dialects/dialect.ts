@@ -24,4 +24,9 @@ export interface DialectContext {
   /** Registers a parameter and returns its placeholder. Every user value goes through here. */
   param(value: string | number | boolean): string;
   nowMs: number;
+  /**
+   * The string fields other than `message` in which a bare word (`bad3e66365154cd4`, no field)
+   * may be the whole value, as the store's index says; none when absent (message only).
+   */
+  bareColumns?(value: string): ColumnRef[];
 }

@@ -304,8 +304,13 @@ export class Partition {
     await syncDir(this.dir);
   }
 
+  /**
+   * A block's filter. `.keys.bloom`: filters that hold n-grams and the values of every field
+   * (format 2); an earlier build's `.bloom` holds message words only, and a query that asks
+   * for an n-gram would wrongly skip its block, so such a filter is rebuilt on open.
+   */
   bloomFile(block: number): string {
-    return path.join(this.dir, `${blockName(block)}.bloom`);
+    return path.join(this.dir, `${blockName(block)}.keys.bloom`);
   }
 
   /** Runs `fn` alone among this partition's file changes (conversion, compaction, deletes, drop). */
@@ -397,15 +402,19 @@ export class Partition {
     for (const block of hot) {
       const parts: string[] = [];
       const minis = this.minis.filter((m) => m.block === block).map((m) => quote(m.file));
-      if (minis.length) parts.push(`SELECT message FROM read_parquet([${minis.join(', ')}], union_by_name = true)`);
+      if (minis.length) parts.push(`SELECT * FROM read_parquet([${minis.join(', ')}], union_by_name = true)`);
       const segs = this.segments.filter((s) => s.block === block);
-      if (segs.length) parts.push(`SELECT message FROM (${this.readSegments(segs.map((s) => s.file), [], true).sql})`);
+      if (segs.length) {
+        const columns = new Set(segs.flatMap((s) => [...s.columns]));
+        parts.push(`SELECT * FROM (${this.readSegments(segs.map((s) => s.file), columns, true).sql})`);
+      }
       // Shared: the bloom worker adds the words of the block's next rows to it.
-      this.blooms.set(block, await bloomOf(conn, parts.join(' UNION ALL '), sharedBloom(this.bloomBits)));
+      this.blooms.set(block, await bloomOf(conn, parts.map((x) => `(${x})`).join(' UNION ALL BY NAME '), sharedBloom(this.bloomBits)));
     }
     for (const [block, part] of this.blocks) {
+      fs.rmSync(path.join(this.dir, `${blockName(block)}.bloom`), { force: true });
       if (fs.existsSync(this.bloomFile(block))) continue;
-      const bloom = await bloomOf(conn, `SELECT message FROM read_parquet(${quote(part.file)})`, new BloomFilter(this.bloomBits));
+      const bloom = await bloomOf(conn, `SELECT * FROM read_parquet(${quote(part.file)})`, new BloomFilter(this.bloomBits));
       await writeDurably(this.bloomFile(block), bloom.toBytes());
     }
   }
@@ -884,12 +893,28 @@ async function parquetColumns(conn: DuckDBConnection, file: string): Promise<Map
   return cols;
 }
 
-async function bloomOf(conn: DuckDBConnection, messagesSql: string, bloom: BloomFilter): Promise<BloomFilter> {
-  const reader = await conn.stream(`SELECT message FROM (${messagesSql}) WHERE message IS NOT NULL`);
+/** Columns whose values are not indexed: the row's keys and time, the list of tags, the overflow map. */
+const UNINDEXED = new Set(['_seq', 'ts', '_doc_id', '_index', 'tags', '_overflow', '_day']);
+
+/**
+ * A block's filter from its rows: the keys of each message and of every
+ * other column's values, as the bloom worker adds them from segment lines
+ * (numbers and booleans by their text).
+ */
+async function bloomOf(conn: DuckDBConnection, rowsSql: string, bloom: BloomFilter): Promise<BloomFilter> {
+  const reader = await conn.stream(`SELECT * FROM (${rowsSql})`);
+  const names = reader.columnNames();
+  const indexed = names.map((n, i) => [n, i] as const).filter(([n]) => !UNINDEXED.has(n));
   for (;;) {
     const chunk = await reader.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
-    for (const [message] of chunk.getRows()) bloom.addWords(String(message));
+    for (const row of chunk.getRows()) {
+      for (const [name, i] of indexed) {
+        const v = row[i];
+        if (v === null || v === undefined) continue;
+        bloom.addWords(typeof v === 'string' ? v : String(v), name);
+      }
+    }
   }
   return bloom;
 }

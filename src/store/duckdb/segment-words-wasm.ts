@@ -13,7 +13,7 @@ import { addSegmentWords, HEX, WORD_BYTE, type MessageWords } from './segment-wo
 
 interface Exports {
   memory: WebAssembly.Memory;
-  words(at: number, end: number, bits: number, mask: number): number;
+  words(at: number, end: number, bits: number, mask: number, s1: number, s2: number): number;
 }
 
 const TABLES_BYTES = 512;
@@ -43,7 +43,7 @@ export class WasmSegmentWords {
     memory.set(HEX, 256);
     const words = this.exports.words;
     // Positions here are relative to the lines, addresses there absolute.
-    this.wordsAt = (_b, at, end, _bits, mask) => words(this.data + at, this.data + end, TABLES_BYTES, mask) - this.data;
+    this.wordsAt = (_b, at, end, _bits, mask, s1, s2) => words(this.data + at, this.data + end, TABLES_BYTES, mask, s1, s2) - this.data;
   }
 
   /** What addSegmentWords(lines, bits) does, in WebAssembly when that is faster. */

@@ -88,7 +88,7 @@ export function stateUrl(s: DiscoverState): string {
 
 type Result =
   | { kind: 'idle' }
-  | { kind: 'hits'; total: number; hits: Hit[]; cursor: string | null }
+  | { kind: 'hits'; total: number; atLeast: boolean; hits: Hit[]; cursor: string | null }
   | { kind: 'table'; table: SearchTable }
   | { kind: 'error'; message: string; syntax: { message: string; position?: number } | null }
   | { kind: 'cancelled' };
@@ -164,7 +164,7 @@ export function DiscoverPage(props: { route: Route }): JSX.Element {
       (a) => {
         if (ctl.signal.aborted) return;
         if (isTable(a)) setResult({ kind: 'table', table: a });
-        else setResult({ kind: 'hits', total: a.total, hits: a.hits, cursor: a.cursor });
+        else setResult({ kind: 'hits', total: a.total, atLeast: a.total_relation === 'gte', hits: a.hits, cursor: a.cursor });
       },
       (e) => {
         if (isAbort(e) || ctl.signal.aborted) return;
@@ -307,7 +307,9 @@ export function DiscoverPage(props: { route: Route }): JSX.Element {
           <div class="discover-status">
             {result.kind === 'hits' && (
               <span class="hit-count" data-testid="hit-count">
-                <b>{formatNumber(result.total)}</b> {result.total === 1 ? 'hit' : 'hits'}
+                {/* Past 10,000 the search stops counting; the histogram, which counts every match, gives the number. */}
+                <b>{result.atLeast ? (histogram ? formatNumber(histogram.buckets.reduce((n, b) => n + b.count, 0)) : `${formatNumber(result.total)}+`) : formatNumber(result.total)}</b>{' '}
+                {result.total === 1 && !result.atLeast ? 'hit' : 'hits'}
               </span>
             )}
             {result.kind === 'table' && (
@@ -369,6 +371,7 @@ export function DiscoverPage(props: { route: Route }): JSX.Element {
             <HitTable
               hits={result.hits}
               total={result.total}
+              atLeast={result.atLeast}
               cursor={result.cursor}
               state={state}
               zone={zone}
@@ -440,6 +443,8 @@ function EmptyState(props: { emptiness: Emptiness; q: string; onRange: (from: st
 function HitTable(props: {
   hits: Hit[];
   total: number;
+  /** The total is a lower bound (the search stopped counting). */
+  atLeast: boolean;
   cursor: string | null;
   state: DiscoverState;
   zone: Zone;
@@ -624,7 +629,7 @@ function HitTable(props: {
             <td colSpan={span}>
               {props.cursor ? (
                 <span data-testid="load-more">
-                  {props.loadingMore ? 'Loading more…' : `${formatNumber(hits.length)} of ${formatNumber(props.total)} shown`}{' '}
+                  {props.loadingMore ? 'Loading more…' : `${formatNumber(hits.length)} of ${formatNumber(props.total)}${props.atLeast ? '+' : ''} shown`}{' '}
                   {!props.loadingMore && (
                     <button type="button" class="link" onClick={props.onLoadMore}>
                       Load more

@@ -375,7 +375,7 @@ describe('query strings (query_string, q=)', () => {
   it('default_field and fields apply to bare words only', () => {
     assert.deepEqual(qs('web-1 level:error', { defaultField: 'host' }), or(t('host', 'web-1'), t('level', 'error')));
     assert.deepEqual(qs('a', { defaultField: '*' }), t(null, 'a'));
-    assert.deepEqual(qs('a', { fields: ['message', 'host^2'] }), or(t(null, 'a'), t('host', 'a')));
+    assert.deepEqual(qs('a', { fields: ['message', 'host^2'] }), or(t('message', 'a'), t('host', 'a')));
     assert.deepEqual(translateQuery({ query_string: { query: 'x y', default_field: 'host', default_operator: 'AND' } }, { nowMs: NOW }).kind, 'and');
     assert.deepEqual(q({ query_string: { query: 'x', fields: ['a', 'b'] } }), or(t('a', 'x'), t('b', 'x')));
   });
@@ -409,7 +409,7 @@ describe('simple_query_string', () => {
     assert.deepEqual(q({ simple_query_string: { query: 'a + b | c' } }), or(and(t(null, 'a'), t(null, 'b')), t(null, 'c')));
     assert.deepEqual(q({ simple_query_string: { query: '"disk full" + err*', default_operator: 'and' } }), and(ph(null, 'disk full'), wc(null, 'err*')));
     assert.deepEqual(q({ simple_query_string: { query: 'a -(b | c)', default_operator: 'AND' } }), and(t(null, 'a'), not(or(t(null, 'b'), t(null, 'c')))));
-    assert.deepEqual(q({ simple_query_string: { query: 'web-1', fields: ['host', 'message'] } }), or(t('host', 'web-1'), t(null, 'web-1')));
+    assert.deepEqual(q({ simple_query_string: { query: 'web-1', fields: ['host', 'message'] } }), or(t('host', 'web-1'), t('message', 'web-1')));
     assert.deepEqual(q({ simple_query_string: { query: '' } }), ALL);
   });
   it('fuzzy and proximity are refused', () => {

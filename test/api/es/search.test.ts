@@ -150,6 +150,16 @@ describe('_search: hits', () => {
     assert.equal((await search('/_search?q=host:web-2', { query: { match_none: {} } })).hits.total.value, 14);
   });
 
+  it('a bare word of q= and query_string also finds the whole value of other string fields; a named default field does not', async () => {
+    const alice = idsOf((d) => d.user === 'alice').length;
+    assert.ok(alice > 0);
+    assert.equal((await search('/_search?q=alice')).hits.total.value, alice);
+    assert.equal((await search('/_search', { query: { query_string: { query: 'alice' } } })).hits.total.value, alice);
+    assert.equal((await search('/_search?q=db-1')).hits.total.value, idsOf((d) => d.host === 'db-1').length);
+    assert.equal((await search('/_search?q=alice&df=message')).hits.total.value, 0);
+    assert.equal((await search('/_search', { query: { query_string: { query: 'alice', default_field: 'message' } } })).hits.total.value, 0);
+  });
+
   it('post_filter narrows hits, not aggregations', async () => {
     const b = await search('/_search', { size: 100, post_filter: { term: { host: 'web-1' } }, aggs: { h: { terms: { field: 'host' } } } });
     assert.equal(b.hits.total.value, 14);
