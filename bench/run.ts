@@ -21,12 +21,12 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Client } from '@elastic/elasticsearch';
 import { generate } from './generate.js';
+import { dataFiles, NEEDLE, Planter } from './needles.js';
 import { freePort, ingested, rssOf } from './server.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
 const HTTP_SHARE = Number(process.env.BENCH_HTTP_SHARE ?? 0.3);
 const DIR = process.env.BENCH_DIR ?? '/tmp/logmill-bench';
-const NEEDLE = 'zq7needle4x';
 const CONCURRENCY = 4;
 const HTTP_BATCH = 5000;
 /** What Kibana's Discover asks for its chart, split by host: the aggregation of issue 4's figure. */
@@ -51,24 +51,20 @@ function log(msg: string): void {
 
 async function prepareData(): Promise<{ ndjson: string; raw: string; lines: number }> {
   fs.mkdirSync(DIR, { recursive: true });
-  const ndjson = path.join(DIR, `events-${EVENTS}.ndjson`);
-  const raw = path.join(DIR, `raw-${EVENTS}.log`);
+  const { ndjson, raw } = dataFiles(DIR, EVENTS);
   if (fs.existsSync(ndjson) && fs.existsSync(raw)) return { ndjson, raw, lines: EVENTS };
   log(`generating ${fmt(EVENTS)} events from ../shared/data samples…`);
   const j = fs.createWriteStream(ndjson + '.tmp');
   const r = fs.createWriteStream(raw + '.tmp');
   const end = Date.now() - 60_000;
   const start = end - 6 * 3600_000; // six hours: one or two daily partitions
-  const needleAt = Math.floor(EVENTS * 0.37);
+  // The needle, and an access line with a planted client address and request_id (bench/search.ts).
+  const planter = new Planter(EVENTS);
   let i = 0;
   let jb: string[] = [];
   let rb: string[] = [];
   for (const g of generate(EVENTS, start, end)) {
-    let { line, json } = g;
-    if (i === needleAt) {
-      line = `${line} ${NEEDLE}`;
-      json = json.replace(/"message":"/, `"message":"${NEEDLE} `);
-    }
+    const { line, json } = planter.apply(i, g.line, g.json);
     jb.push(json);
     rb.push(line);
     if (jb.length === 10_000) {
@@ -84,6 +80,7 @@ async function prepareData(): Promise<{ ndjson: string; raw: string; lines: numb
     r.write(rb.join('\n') + '\n');
   }
   await Promise.all([new Promise<void>((res) => j.end(() => res())), new Promise<void>((res) => r.end(() => res()))]);
+  if (!planter.done) throw new Error('no access line followed the planted line\'s index: nothing planted');
   fs.renameSync(ndjson + '.tmp', ndjson);
   fs.renameSync(raw + '.tmp', raw);
   return { ndjson, raw, lines: EVENTS };
