@@ -12,6 +12,11 @@ import type { ColumnRef } from './dialects/dialect.js';
 
 export interface WordSet {
   mayContain(h1: number, h2: number): boolean;
+  /**
+   * The block's values of a column, lower-cased, when they are known exactly (the facet
+   * counts of host, source and level): tested instead of the filter, which may be wrong.
+   */
+  valuesOf?(column: string): ReadonlySet<string> | undefined;
 }
 
 export type BlockCondition = (set: WordSet) => boolean;
@@ -30,7 +35,17 @@ export function indexedColumn(ref: ColumnRef | undefined): ref is ColumnRef & { 
 function allKeys(value: string, column: string): BlockCondition | null {
   const keys = textKeys(value, column);
   if (keys.length === 0) return null;
-  return (set) => keys.every(([a, b]) => set.mayContain(a, b));
+  if (column === 'message') return (set) => keys.every(([a, b]) => set.mayContain(a, b));
+  const lower = value.toLowerCase();
+  return (set) => {
+    const exact = set.valuesOf?.(column);
+    return exact ? exact.has(lower) : keys.every(([a, b]) => set.mayContain(a, b));
+  };
+}
+
+/** Whether a block may hold `value` as a value of `column` (see allKeys). */
+export function mayHoldValue(set: WordSet, value: string, column: string): boolean {
+  return allKeys(value, column)?.(set) ?? true;
 }
 
 /** Returns a predicate over a block's key set, or null when the filter cannot prune any block. */

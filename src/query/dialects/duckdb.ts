@@ -22,8 +22,13 @@ export function compileFilter(node: FilterNode, ctx: DialectContext): string {
   switch (node.kind) {
     case 'all':
       return 'TRUE';
-    case 'and':
-      return node.children.length === 0 ? 'TRUE' : `(${node.children.map((c) => compileFilter(c, ctx)).join(' AND ')})`;
+    case 'and': {
+      if (node.children.length === 0) return 'TRUE';
+      // Field comparisons before text scans: `Firefox AND host:web-3` runs the regular expressions
+      // only on the rows of web-3 (AND is commutative; NULLs filter alike in either order).
+      const ordered = [...node.children].sort((a, b) => scanCost(a) - scanCost(b));
+      return `(${ordered.map((c) => compileFilter(c, ctx)).join(' AND ')})`;
+    }
     case 'or': {
       if (node.children.length === 0) return 'FALSE';
       // Many terms on one plain text field (`_id:(a OR b OR …)`, Elasticsearch `terms`) become one IN list.
@@ -85,6 +90,23 @@ export function compileFilter(node: FilterNode, ctx: DialectContext): string {
       if (!ref) return 'FALSE';
       return definite(rangeMatch(ref, node, ctx));
     }
+  }
+}
+
+/** A rough cost order of predicates: 0 for field comparisons, 1 for anything that scans text. */
+function scanCost(node: FilterNode): number {
+  switch (node.kind) {
+    case 'term':
+    case 'phrase':
+    case 'wildcard':
+      return node.field === null || node.field === 'message' || node.kind === 'wildcard' ? 1 : 0;
+    case 'and':
+    case 'or':
+      return Math.max(0, ...node.children.map(scanCost));
+    case 'not':
+      return scanCost(node.child);
+    default:
+      return 0;
   }
 }
 

@@ -20,8 +20,7 @@ import { KIND, ScannedEvent } from '../../core/json-fields.js';
 import { INVALID_TIMESTAMP_FIELD } from '../../core/normalize.js';
 import { microsToIso } from '../../core/time.js';
 import type { FilterNode } from '../../query/ast.js';
-import { bareValues, bloomCondition, indexedColumn, type IndexScope } from '../../query/words.js';
-import { textKeys } from '../../core/tokens.js';
+import { bareValues, bloomCondition, indexedColumn, mayHoldValue, type IndexScope, type WordSet } from '../../query/words.js';
 import type { ColumnRef, DialectContext } from '../../query/dialects/dialect.js';
 import { compileFilter, compilePipes, valueExpr } from '../../query/dialects/duckdb.js';
 import { BloomFilter } from '../bloom.js';
@@ -127,10 +126,23 @@ function bareProjection(bare: BareColumns | undefined): ColumnRef[] {
   return [...out.values()];
 }
 
-/** Whether a filter may hold `value` as a value of `column` (every key of it). */
-function mayHold(bloom: BloomFilter, value: string, column: string): boolean {
-  const keys = textKeys(value, column);
-  return keys.length === 0 || keys.every(([a, b]) => bloom.mayContain(a, b));
+/** Each block's facet values, lower-cased, by column: built once per counts object. */
+const facetValueSets = new WeakMap<BlockCounts, Map<string, ReadonlySet<string>>>();
+
+/** A block's filter, with the exact values of the facet fields its counts hold (host, source, level). */
+function withFacetValues(bloom: BloomFilter, counts: BlockCounts | null): WordSet {
+  if (!counts?.facets) return bloom;
+  let sets = facetValueSets.get(counts);
+  if (!sets) {
+    sets = new Map();
+    for (const field of ['host', 'source', 'level'] as const) {
+      const facet = counts.facets[field];
+      if (facet) sets.set(field, new Set(facet.values.filter((v): v is string => v !== null).map((v) => v.toLowerCase())));
+    }
+    facetValueSets.set(counts, sets);
+  }
+  const known = sets;
+  return { mayContain: (a, b) => bloom.mayContain(a, b), valuesOf: (column) => known.get(column) };
 }
 
 /** Names a file of a partition, or (part null) its young rows in segments, for RelationOptions.include. */
@@ -709,10 +721,10 @@ export class DuckDBStore implements Store {
     // the blocks that may have it as a value (see bareColumns).
     const bareRefs = bareProjection(bare);
     const bareValuesOf = [...new Set(bare?.keys() ?? [])];
-    const bareIn = (bloom: BloomFilter | null | undefined): Set<string> => {
+    const bareIn = (bloom: WordSet | null | undefined): Set<string> => {
       const out = new Set<string>();
       for (const ref of bareRefs) {
-        if (!bloom || !indexedColumn(ref) || bareValuesOf.some((v) => mayHold(bloom, v, ref.column))) out.add(ref.column as string);
+        if (!bloom || !indexedColumn(ref) || bareValuesOf.some((v) => mayHoldValue(bloom, v, ref.column))) out.add(ref.column as string);
       }
       return out;
     };
@@ -831,14 +843,11 @@ export class DuckDBStore implements Store {
       // Values kept only in the overflow map (fields past the column limit) are not searched by a bare word.
       if (ref && ref.column !== null) candidates.push(ref);
     }
-    const blooms: BloomFilter[] = [];
+    const blooms: WordSet[] = [];
     let unindexed = false;
     for (const p of this.partitions.values()) {
       if (!overlapsDay(p.day, range)) continue;
-      const view = p.view();
-      const blocks = new Set<number>([...p.blocks.keys(), ...view.parquet.map((x) => x.block), ...view.segments.map((x) => x.block)]);
-      for (const block of blocks) {
-        const bloom = p.blocks.has(block) ? await this.blockBloom(p, block) : await p.memoryBloom(block);
+      for (const bloom of (await this.blockBlooms(p)).values()) {
         if (bloom) blooms.push(bloom);
         else unindexed = true;
       }
@@ -849,8 +858,7 @@ export class DuckDBStore implements Store {
         value,
         candidates.filter((ref) => {
           if (unindexed || !indexedColumn(ref)) return true;
-          const keys = textKeys(value, ref.column);
-          return keys.length === 0 || blooms.some((b) => keys.every(([x, y]) => b.mayContain(x, y)));
+          return blooms.some((b) => mayHoldValue(b, value, ref.column));
         }),
       );
     }
@@ -872,7 +880,7 @@ export class DuckDBStore implements Store {
   }
 
   /** Whether a block may hold a match, by its bloom filter (a block without one always may). */
-  private async blockFilter(p: Partition, condition: (bloom: BloomFilter) => boolean): Promise<(block: number) => boolean> {
+  private async blockFilter(p: Partition, condition: (bloom: WordSet) => boolean): Promise<(block: number) => boolean> {
     const blooms = await this.blockBlooms(p);
     return (block) => {
       const bloom = blooms.get(block);
@@ -880,10 +888,16 @@ export class DuckDBStore implements Store {
     };
   }
 
-  /** The bloom filters of a partition's blocks, compacted or not (null or undefined: the block has none). */
-  private async blockBlooms(p: Partition): Promise<Map<number, BloomFilter | null | undefined>> {
-    const blooms = new Map<number, BloomFilter | null | undefined>();
-    for (const block of p.blocks.keys()) blooms.set(block, await this.blockBloom(p, block));
+  /**
+   * The index of each of a partition's blocks, compacted or not (null or undefined: the block has
+   * none): its bloom filter, and for compacted blocks the exact values of the facet fields.
+   */
+  private async blockBlooms(p: Partition): Promise<Map<number, WordSet | null | undefined>> {
+    const blooms = new Map<number, WordSet | null | undefined>();
+    for (const block of p.blocks.keys()) {
+      const bloom = await this.blockBloom(p, block);
+      blooms.set(block, bloom && withFacetValues(bloom, await p.blockCounts(block)));
+    }
     const view = p.view();
     for (const part of view.parquet) if (!blooms.has(part.block)) blooms.set(part.block, await p.memoryBloom(part.block));
     for (const seg of view.segments) if (!blooms.has(seg.block)) blooms.set(seg.block, await p.memoryBloom(seg.block));
