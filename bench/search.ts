@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generate } from './generate.js';
 import { dataFiles, NEEDLE, PLANTED_ADDRESS, PLANTED_REQUEST_ID, Planter } from './needles.js';
-import { freePort } from './server.js';
+import { freePort, waitHealthy } from './server.js';
 
 const DIR = process.env.BENCH_DIR ?? '/tmp/logmill-bench';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
@@ -65,18 +65,6 @@ function totalValue(t: Total): number {
 }
 function totalForm(t: Total): string {
   return typeof t === 'number' ? `a number (${fmt(t)})` : `{value: ${fmt(t.value)}, relation: "${t.relation}"}`;
-}
-
-async function waitHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${url}/api/v1/health`)).ok) return;
-    } catch {
-      /* starting */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not start');
 }
 
 /**

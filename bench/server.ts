@@ -44,3 +44,16 @@ export async function ingested(url: string, input: string): Promise<number> {
   const m = new RegExp(`^logmill_events_ingested_total\\{input="${input}"\\} (\\d+)`, 'm').exec(text);
   return m ? Number(m[1]) : 0;
 }
+
+/** Polls /api/v1/health until the server answers (up to a minute). */
+export async function waitHealthy(url: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(`${url}/api/v1/health`)).ok) return;
+    } catch {
+      /* starting */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server did not start');
+}

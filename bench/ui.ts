@@ -18,7 +18,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { chromium, type Page } from 'playwright-core';
 import { generate } from './generate.js';
-import { freePort } from './server.js';
+import { freePort, waitHealthy } from './server.js';
 
 const DIR = process.env.BENCH_DIR ?? '/tmp/logmill-bench';
 const OWN_EVENTS = Number(process.env.BENCH_UI_EVENTS ?? 1_000_000);
@@ -46,18 +46,6 @@ function bundleBytes(): { raw: number; gzip: number } {
     gzip += zlib.gzipSync(body, { level: 9 }).length;
   }
   return { raw, gzip };
-}
-
-async function waitHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${url}/api/v1/health`)).ok) return;
-    } catch {
-      /* starting */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not start');
 }
 
 async function loadOwnEvents(url: string): Promise<void> {

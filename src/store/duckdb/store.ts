@@ -119,6 +119,14 @@ interface RelationOptions {
   include?: (p: Partition, part: ParquetPart | null) => boolean;
 }
 
+/** ` AND …`: the rows after a page's cursor (older, or older in storage order at the same time), its values bound as parameters. */
+function afterCursor(cursor: string, params: DuckDBValue[]): string {
+  const c = decodeCursor(cursor);
+  params.push(BigInt(c.ts), c.day, BigInt(c.seq));
+  const [t, d, q] = [params.length - 2, params.length - 1, params.length];
+  return ` AND (ts < make_timestamp($${t}::BIGINT) OR (ts = make_timestamp($${t}::BIGINT) AND (_day < $${d} OR (_day = $${d} AND _seq < $${q}))))`;
+}
+
 /** Every field some bare word of the query may be the value of: each is projected as `b_<column>`. */
 function bareProjection(bare: BareColumns | undefined): ColumnRef[] {
   const out = new Map<string, ColumnRef>();
@@ -145,7 +153,13 @@ function withFacetValues(bloom: BloomFilter, counts: BlockCounts | null): WordSe
   return { mayContain: (a, b) => bloom.mayContain(a, b), valuesOf: (column) => known.get(column) };
 }
 
-/** Names a file of a partition, or (part null) its young rows in segments, for RelationOptions.include. */
+/** The files a newest-first search reads, in order, and the block files there were when it listed them. */
+interface NewestFirstUnits {
+  units: { key: string; maxMicros: number }[];
+  blocks: Set<string>;
+}
+
+/** Names a block file of a partition, or (part null) its young rows (minis and segments), for RelationOptions.include. */
 function unitKey(p: Partition, part: ParquetPart | null): string {
   return `${p.day}/${part ? part.file : 'segments'}`;
 }
@@ -1016,13 +1030,7 @@ export class DuckDBStore implements Store {
     }
 
     const countParams = [...params];
-    let cursorSql = '';
-    if (req.cursor) {
-      const c = decodeCursor(req.cursor);
-      params.push(BigInt(c.ts), c.day, BigInt(c.seq));
-      const [t, d, q] = [params.length - 2, params.length - 1, params.length];
-      cursorSql = ` AND (ts < make_timestamp($${t}::BIGINT) OR (ts = make_timestamp($${t}::BIGINT) AND (_day < $${d} OR (_day = $${d} AND _seq < $${q}))))`;
-    }
+    const cursorSql = req.cursor ? afterCursor(req.cursor, params) : '';
     const limit = Math.max(0, Math.floor(req.limit));
     const cap = req.trackTotalHits === true ? null : typeof req.trackTotalHits === 'number' ? Math.max(0, Math.floor(req.trackTotalHits)) : TOTAL_HITS_CAP;
     let total: number;
@@ -1086,7 +1094,8 @@ export class DuckDBStore implements Store {
     /** Null: only the page is wanted (the total is known otherwise). */
     cap: number | null,
   ): Promise<{ total: number; totalRelation: 'eq' | 'gte'; keys: number[][] }> {
-    const units = await this.unitsNewestFirst(req.range, req.query.filter, bare);
+    const listed = await this.unitsNewestFirst(req.range, req.query.filter, bare);
+    const units = listed.units;
     const entries = this.referenced(where);
     let keys: number[][] = [];
     let total = 0;
@@ -1096,15 +1105,16 @@ export class DuckDBStore implements Store {
       taken += batch;
       const restMax = taken < units.length ? Math.max(...units.slice(taken).map((u) => u.maxMicros)) : -Infinity;
       const params = [...whereParams];
-      const from = await this.relation(req.range, req.query.filter, params, entries, { bare, include: (p, part) => chosen.has(unitKey(p, part)) });
+      // Files that were not block files when the units were listed (minis, segments, and blocks
+      // compacted from them since) are read with the young rows: conversion goes on meanwhile,
+      // and a row must be counted once, in whichever file holds it when its unit is read.
+      const include = (p: Partition, part: ParquetPart | null): boolean => {
+        const key = unitKey(p, part);
+        return chosen.has(part && listed.blocks.has(key) ? key : unitKey(p, null));
+      };
+      const from = await this.relation(req.range, req.query.filter, params, entries, { bare, include });
       if (!pageFinal) {
-        let cursorSql = '';
-        if (req.cursor) {
-          const c = decodeCursor(req.cursor);
-          params.push(BigInt(c.ts), c.day, BigInt(c.seq));
-          const [t, d, q] = [params.length - 2, params.length - 1, params.length];
-          cursorSql = ` AND (ts < make_timestamp($${t}::BIGINT) OR (ts = make_timestamp($${t}::BIGINT) AND (_day < $${d} OR (_day = $${d} AND _seq < $${q}))))`;
-        }
+        const cursorSql = req.cursor ? afterCursor(req.cursor, params) : '';
         const top = `max({t: epoch_us(ts), d: _day, s: _seq}, ${limit})${cursorSql ? ` FILTER (WHERE TRUE${cursorSql})` : ''}`;
         const [[count, list]] = await this.read(`SELECT count(*), ${top} FROM ${from} WHERE ${where}`, params);
         total += Number(count);
@@ -1126,24 +1136,28 @@ export class DuckDBStore implements Store {
    * The files of the range (and each partition's young rows), newest first by the latest
    * time each may hold, without those whose bloom filter rules out a match.
    */
-  private async unitsNewestFirst(range: TimeRange, filter: FilterNode, bare: BareColumns | undefined): Promise<{ key: string; maxMicros: number }[]> {
+  private async unitsNewestFirst(range: TimeRange, filter: FilterNode, bare: BareColumns | undefined): Promise<NewestFirstUnits> {
     const condition = bloomCondition(filter, this.indexScope(bare));
     const units: { key: string; maxMicros: number; day: number }[] = [];
+    const blocks = new Set<string>();
     for (const p of this.partitions.values()) {
       if (!overlapsDay(p.day, range)) continue;
       const passes = condition ? await this.blockFilter(p, condition) : () => true;
       const dayEnd = dayStartMicros(p.day) + DAY_MICROS;
-      const view = p.view();
-      for (const part of view.parquet) {
+      for (const part of p.view().parquet) {
+        if (part.kind !== 'block') continue;
+        const key = unitKey(p, part);
+        blocks.add(key);
         if (!passes(part.block)) continue;
-        const counts = part.kind === 'block' ? await p.blockCounts(part.block) : null;
+        const counts = await p.blockCounts(part.block);
         const maxMicros = counts ? (counts.max + 1) * 1_000_000 : dayEnd;
         if (counts && (counts.min * 1_000_000 >= range.toMicros || maxMicros <= range.fromMicros)) continue;
-        units.push({ key: unitKey(p, part), maxMicros: Math.min(maxMicros, range.toMicros), day: p.day });
+        units.push({ key, maxMicros: Math.min(maxMicros, range.toMicros), day: p.day });
       }
-      if (view.segments.some((seg) => passes(seg.block))) units.push({ key: unitKey(p, null), maxMicros: Math.min(dayEnd, range.toMicros), day: p.day });
+      // The young rows (minis and segments), read first: they may be the newest.
+      units.push({ key: unitKey(p, null), maxMicros: Math.min(dayEnd, range.toMicros), day: p.day });
     }
-    return units.sort((a, b) => b.maxMicros - a.maxMicros || b.day - a.day);
+    return { units: units.sort((a, b) => b.maxMicros - a.maxMicros || b.day - a.day), blocks };
   }
 
   /**
