@@ -86,13 +86,6 @@ export function isSpaceCode(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 12 || c === 13;
 }
 
-/**
- * Keys of word n-grams up to this many words, within a space-free token:
- * an IPv4 address is made of words found everywhere (`10`, `0`, `1`), and
- * only its triples are rare enough for a bloom filter to skip blocks by.
- */
-export const NGRAM_MAX = 3;
-
 /** Joins a key (a word's or an n-gram's) with the next word's: the two halves of an n-gram's key. */
 export function joinKey1(prev: number, word: number): number {
   return (Math.imul(prev ^ 0x27d4eb2f, 0x9e3779b1) ^ word) >>> 0;
@@ -116,7 +109,9 @@ export function scopeSeeds(column: string): [number, number] {
 
 /**
  * Calls `emit(h1, h2, ascii)` with the key of every word of `text` and of
- * every n-gram (2 to NGRAM_MAX consecutive words) inside a space-free token,
+ * every pair and triple of consecutive words inside a space-free token (an
+ * IPv4 address is made of words found everywhere, `10`, `0`, `1`: only its
+ * triples are rare enough for a bloom filter to skip blocks by),
  * hashed from `seeds`. `ascii` is false for keys that involve a word with
  * non-ASCII characters: the index hashes those over UTF-8 bytes, so queries
  * must not look them up. The bloom worker computes the same keys from JSON

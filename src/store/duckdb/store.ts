@@ -252,7 +252,7 @@ export class DuckDBStore implements Store {
   private encodingInTurn = false;
   private writing = false;
   private readonly bloomCache = new Map<string, BloomFilter | null>();
-  /** Parquet files queries considered, and those their bloom filters let them skip (for tests and metrics). */
+  /** Parquet files queries considered, and those their bloom filters let them skip: what tests see of the index at work. */
   readonly indexStats = { files: 0, skipped: 0 };
   /** Open blocks' bloom filters are filled on a worker thread, off the event loop. */
   private readonly indexer = new BloomIndexer();
