@@ -75,7 +75,22 @@ export interface FindRequest {
   searchAfter?: unknown[];
   /** Count every match (true), or stop counting at this number (Elasticsearch's track_total_hits). */
   trackTotalHits?: boolean | number;
+  /** Only events stored before this snapshot was taken (hits and total): Elasticsearch's scroll and point in time. */
+  snapshot?: StoreSnapshot;
   nowMs?: number;
+}
+
+/**
+ * What was stored at one moment, for paging over a consistent view while
+ * ingest goes on. Opaque outside the backend that made it, and small: the
+ * DuckDB store keeps each day's committed row count (rows carry per-day
+ * sequence numbers, so rows at or past it came later). Events deleted after
+ * it was taken are gone from it too.
+ */
+export interface StoreSnapshot {
+  readonly takenAtMs: number;
+  /** Per day (YYYYMMDD): rows below this per-day sequence number were committed. */
+  readonly marks: ReadonlyMap<number, number>;
 }
 
 export interface FindResult {
@@ -183,6 +198,8 @@ export interface Store {
   stats(): Promise<StoreStats>;
   /** General search: any sort, offset, search_after; Elasticsearch's _search uses it. */
   find(req: FindRequest): Promise<FindResult>;
+  /** What is stored now, for `find` requests that must not see later writes (FindRequest.snapshot). */
+  snapshot(): Promise<StoreSnapshot>;
   /** Counts and metrics per bucket: the building block of stats pipes and Elasticsearch aggregations. */
   group(req: GroupRequest): Promise<GroupRow[]>;
   /** Events by `_id`, optionally only within one index; absent ids are left out. */

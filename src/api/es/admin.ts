@@ -18,6 +18,8 @@ import type { FieldInfo } from '../../store/store.js';
 import type { FilterNode } from '../../query/ast.js';
 import type { EsContext } from './context.js';
 import { UNINDEXED } from './search.js';
+import { fieldsByIndex } from './mappings.js';
+import { BUILTIN_LOGS_TEMPLATE, matchingIndexTemplate, mergeMappings, normaliseComponentTemplate, normaliseIndexTemplate, normaliseLegacyTemplate, templateMappings } from './templates.js';
 import {
   EsError,
   illegalArgument,
@@ -149,7 +151,7 @@ function patternParts(expr: string): PatternPart[] {
   return parts;
 }
 
-function decodeIndexExpr(expr: string): string {
+export function decodeIndexExpr(expr: string): string {
   try {
     return decodeURIComponent(expr);
   } catch {
@@ -207,6 +209,8 @@ export interface IndexMeta {
   aliases: Record<string, Record<string, unknown>>;
   /** Created as a data stream. */
   dataStream?: boolean;
+  /** Closed with `POST idx/_close` (indices.ts): reads and writes refuse it until `_open`. */
+  closed?: boolean;
 }
 
 interface PolicyEntry {
@@ -245,6 +249,8 @@ export class EsMeta {
     this.indexTemplates = new Map(Object.entries(this.load<Record<string, Record<string, unknown>>>('index_templates', {})));
     this.componentTemplates = new Map(Object.entries(this.load<Record<string, Record<string, unknown>>>('component_templates', {})));
     this.legacyTemplates = new Map(Object.entries(this.load<Record<string, Record<string, unknown>>>('templates', {})));
+    // Elasticsearch installs this itself; deleted, it comes back at the next start, as there.
+    if (!this.indexTemplates.has('logs')) this.indexTemplates.set('logs', BUILTIN_LOGS_TEMPLATE);
     this.ilmPolicies = new Map(Object.entries(this.load<Record<string, PolicyEntry>>('ilm_policies', {})));
     this.pipelines = new Map(Object.entries(this.load<Record<string, Record<string, unknown>>>('pipelines', {})));
   }
@@ -303,7 +309,8 @@ export class EsMeta {
       created: Date.now(),
       uuid: randomUUID().replace(/-/g, '').slice(0, 22),
       settings: isObject(body.settings) ? body.settings : {},
-      mappings: isObject(body.mappings) ? body.mappings : {},
+      // Templates apply once, when the index is made (as in Elasticsearch); the body's mappings win.
+      mappings: mergeMappings(templateMappings(this, name), isObject(body.mappings) ? body.mappings : {}),
       aliases: isObject(body.aliases) ? (body.aliases as Record<string, Record<string, unknown>>) : {},
     };
     if (dataStream) meta.dataStream = true;
@@ -477,23 +484,41 @@ function mergeProperties(into: Record<string, unknown>, from: Record<string, unk
 }
 
 /**
- * An index's mappings: the store's fields (which are not kept per index, so every index shows every
- * field), with the mappings given when the index was created on top.
+ * An index's mappings: the fields its documents have (see fieldsByIndex), with the mappings given when
+ * the index was created (templates included) on top; an index that exists only through its events
+ * shows what the templates matching its name declare.
  */
-function mappingsOf(index: KnownIndex, fields: FieldInfo[]): Record<string, unknown> {
-  const explicit = index.meta?.mappings;
+function mappingsOf(meta: EsMeta, index: KnownIndex, fields: FieldInfo[]): Record<string, unknown> {
+  const explicit = index.meta?.mappings ?? nonEmpty(templateMappings(meta, index.name));
   const properties = toProperties(
     fields.map((f) => ({ name: f.name, type: esFieldType(f) })),
     explicit,
   );
   const out: Record<string, unknown> = {};
   if (explicit) for (const [k, v] of Object.entries(explicit)) if (k !== 'properties') out[k] = v;
-  if (index.meta?.dataStream || (explicit === undefined && /^(logs|metrics|traces)-/.test(index.name))) out._data_stream_timestamp = { enabled: true };
+  if (meta.isDataStreamName(index.name)) out._data_stream_timestamp = { enabled: true };
   out.properties = properties;
   return out;
 }
 
-function settingsOf(meta: EsMeta, index: KnownIndex): Record<string, unknown> {
+function nonEmpty(m: Record<string, unknown>): Record<string, unknown> | undefined {
+  return Object.keys(m).length > 0 ? m : undefined;
+}
+
+/** Each index's own fields (plus `@timestamp`, which every document has). */
+async function indexFields(ctx: EsContext, indices: KnownIndex[]): Promise<Map<string, FieldInfo[]>> {
+  const all = await storeFields(ctx);
+  const byIndex = await fieldsByIndex(ctx.store, indices.filter((i) => i.count > 0).map((i) => i.name), all, UNINDEXED);
+  const ts = all.find((f) => f.name === '@timestamp');
+  for (const i of indices) {
+    const list = byIndex.get(i.name) ?? [];
+    if (ts && i.count > 0 && !list.includes(ts)) list.unshift(ts);
+    byIndex.set(i.name, list);
+  }
+  return byIndex;
+}
+
+export function settingsOf(meta: EsMeta, index: KnownIndex): Record<string, unknown> {
   const created = index.meta?.created ?? meta.identity.created;
   const given = index.meta?.settings ?? {};
   const givenIndex = isObject(given.index) ? given.index : given;
@@ -522,16 +547,16 @@ function stringifyLeaves(obj: Record<string, unknown>): Record<string, unknown> 
 
 // ------------------------------------------------------------ _cat
 
-interface CatColumn {
+export interface CatColumn {
   name: string;
   aliases?: string[];
   numeric?: boolean;
   desc: string;
 }
 
-type CatRow = Record<string, string | number | null>;
+export type CatRow = Record<string, string | number | null>;
 
-function catAnswer(req: FastifyRequest, reply: FastifyReply, columns: CatColumn[], rows: CatRow[], defaults?: string[]): unknown {
+export function catAnswer(req: FastifyRequest, reply: FastifyReply, columns: CatColumn[], rows: CatRow[], defaults?: string[]): unknown {
   const q = req.query as Record<string, string | undefined>;
   if (q.help !== undefined && q.help !== 'false') {
     reply.type('text/plain; charset=UTF-8');
@@ -586,7 +611,7 @@ function catAnswer(req: FastifyRequest, reply: FastifyReply, columns: CatColumn[
   return table.map((row) => row.map((cell, i) => (chosen[i].numeric && !(verbose && row === table[0]) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join(' ').trimEnd() + '\n').join('');
 }
 
-function humanBytes(n: number, unit: string | undefined): string | number {
+export function humanBytes(n: number, unit: string | undefined): string | number {
   const units: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4, pb: 1024 ** 5 };
   if (unit && units[unit] !== undefined) return Math.floor(n / units[unit]);
   for (const u of ['pb', 'tb', 'gb', 'mb', 'kb']) {
@@ -600,7 +625,7 @@ function humanBytes(n: number, unit: string | undefined): string | number {
 type Params = Record<string, string>;
 type Query = Record<string, string | undefined>;
 
-function jsonBody(req: FastifyRequest, required: boolean): Record<string, unknown> {
+export function jsonBody(req: FastifyRequest, required: boolean): Record<string, unknown> {
   const raw = req.body;
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '';
   if (text.trim() === '') {
@@ -771,6 +796,7 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
     shapeAll: (entries: [string, Record<string, unknown>][]) => unknown,
     missing: (name: string) => EsError,
     missingBodyEmpty: boolean,
+    normalise: (name: string, body: Record<string, unknown>) => Record<string, unknown> = (_n, b) => b,
   ): void => {
     app.get(prefix, async () => shapeAll(selectNamed(map, undefined, missing)));
     app.head(`${prefix}/:name`, async (req, reply) => {
@@ -792,7 +818,7 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
       const body = jsonBody(req, true);
       const q = req.query as Query;
       if (flag(q, 'create') && map.has(name)) throw illegalArgument(`${collection.replace(/s$/, '').replace('_', ' ')} [${name}] already exists`);
-      map.set(name, body);
+      map.set(name, normalise(name, body));
       meta.persist(collection);
       return { acknowledged: true };
     };
@@ -815,6 +841,7 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
     (entries) => ({ index_templates: entries.map(([name, body]) => ({ name, index_template: body })) }),
     (name) => resourceNotFound(`index template matching [${name}] not found`),
     false,
+    (name, body) => normaliseIndexTemplate(name, body, meta.indexTemplates, meta.componentTemplates),
   );
   templateRoutes(
     '/_component_template',
@@ -823,6 +850,7 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
     (entries) => ({ component_templates: entries.map(([name, body]) => ({ name, component_template: body })) }),
     (name) => resourceNotFound(`component template matching [${name}] not found`),
     false,
+    (_name, body) => normaliseComponentTemplate(body),
   );
   templateRoutes(
     '/_template',
@@ -831,6 +859,7 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
     (entries) => Object.fromEntries(entries.map(([name, body]) => [name, { order: 0, index_patterns: [], settings: {}, mappings: {}, aliases: {}, ...body }])),
     (name) => resourceNotFound(`index_template [${name}] missing`),
     true,
+    (_name, body) => normaliseLegacyTemplate(body),
   );
   templateRoutes(
     '/_ingest/pipeline',
@@ -875,11 +904,7 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
   const dataStreamShape = (name: string, known: KnownIndex): Record<string, unknown> => {
     const created = known.meta?.created ?? meta.identity.created;
     const day = new Date(created).toISOString().slice(0, 10).replace(/-/g, '.');
-    let template = '';
-    for (const [tname, t] of meta.indexTemplates) {
-      const patterns = Array.isArray(t.index_patterns) ? t.index_patterns : [t.index_patterns];
-      if (patterns.some((p) => typeof p === 'string' && matchIndices(p, [name]).length === 1)) template = tname;
-    }
+    const template = matchingIndexTemplate(meta, name)?.[0] ?? '';
     return {
       name,
       timestamp_field: { name: '@timestamp' },
@@ -901,6 +926,9 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
     checkIndexName(name);
     const existing = await resolveIndices(ctx, meta, name, { ignoreMissing: true });
     if (existing.some((i) => i.name === name)) throw resourceAlreadyExists(name);
+    // As Elasticsearch: the name's highest-priority template must say `data_stream` (the built-in prefixes stand in when none matches).
+    const template = matchingIndexTemplate(meta, name);
+    if (template ? !isObject(template[1].data_stream) : !meta.isDataStreamName(name)) throw illegalArgument(`no matching index template found for data stream [${name}]`);
     meta.createIndex(name, {}, true);
     return { acknowledged: true };
   });
@@ -955,12 +983,12 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
     notAnEndpoint(req, index);
     const q = req.query as Query;
     const indices = await resolveIndices(ctx, meta, index, { ignoreMissing: flag(q, 'ignore_unavailable') });
-    const fields = await storeFields(ctx);
+    const fields = await indexFields(ctx, indices);
     const out: Record<string, unknown> = {};
     for (const i of indices) {
       const entry: Record<string, unknown> = {
         aliases: i.meta?.aliases ?? {},
-        mappings: mappingsOf(i, fields),
+        mappings: mappingsOf(meta, i, fields.get(i.name) ?? []),
         settings: settingsOf(meta, i),
       };
       if (meta.isDataStreamName(i.name)) entry.data_stream = i.name;
@@ -992,11 +1020,31 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
 
   const getMapping = async (expr: string | undefined, q: Query): Promise<unknown> => {
     const indices = await resolveIndices(ctx, meta, expr, { ignoreMissing: flag(q, 'ignore_unavailable') });
-    const fields = await storeFields(ctx);
+    const fields = await indexFields(ctx, indices);
     const out: Record<string, unknown> = {};
-    for (const i of indices) out[i.name] = { mappings: mappingsOf(i, fields) };
+    for (const i of indices) out[i.name] = { mappings: mappingsOf(meta, i, fields.get(i.name) ?? []) };
     return out;
   };
+  // GET idx/_mapping/field/a,b* : each index's matching leaf fields, as Elasticsearch shapes them.
+  const getFieldMapping = async (expr: string | undefined, fieldExpr: string, q: Query): Promise<unknown> => {
+    const indices = await resolveIndices(ctx, meta, expr, { ignoreMissing: flag(q, 'ignore_unavailable') });
+    const fields = await indexFields(ctx, indices);
+    const out: Record<string, unknown> = {};
+    for (const i of indices) {
+      const leaves = flattenProperties((mappingsOf(meta, i, fields.get(i.name) ?? []).properties ?? {}) as Record<string, unknown>);
+      const selected = matchFieldNames(decodeIndexExpr(fieldExpr), [...leaves.keys()]);
+      const mappings: Record<string, unknown> = {};
+      for (const [name, mapping] of leaves) {
+        if (!selected.has(name)) continue;
+        const leaf = name.slice(name.lastIndexOf('.') + 1);
+        mappings[name] = { full_name: name, mapping: { [leaf]: mapping } };
+      }
+      out[i.name] = { mappings };
+    }
+    return out;
+  };
+  app.get('/_mapping/field/:fields', async (req) => getFieldMapping(undefined, (req.params as Params).fields, req.query as Query));
+  app.get('/:index/_mapping/field/:fields', async (req) => getFieldMapping((req.params as Params).index, (req.params as Params).fields, req.query as Query));
   app.get('/_mapping', async (req) => getMapping(undefined, req.query as Query));
   app.get('/:index/_mapping', async (req) => getMapping((req.params as Params).index, req.query as Query));
   const putMapping = async (req: FastifyRequest): Promise<unknown> => {
@@ -1015,23 +1063,7 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
   app.put('/:index/_mapping', putMapping);
   app.post('/:index/_mapping', putMapping);
 
-  const getSettings = async (expr: string | undefined, q: Query): Promise<unknown> => {
-    const indices = await resolveIndices(ctx, meta, expr, { ignoreMissing: flag(q, 'ignore_unavailable') });
-    return Object.fromEntries(indices.map((i) => [i.name, { settings: settingsOf(meta, i) }]));
-  };
-  app.get('/_settings', async (req) => getSettings(undefined, req.query as Query));
-  app.get('/:index/_settings', async (req) => getSettings((req.params as Params).index, req.query as Query));
-  app.put('/:index/_settings', async (req) => {
-    const expr = (req.params as Params).index;
-    const body = jsonBody(req, true);
-    const indices = await resolveIndices(ctx, meta, expr);
-    for (const i of indices) {
-      const m = meta.indices.get(i.name) ?? meta.createIndex(i.name, {});
-      m.settings = { ...m.settings, ...(isObject(body.index) ? body.index : body) };
-    }
-    meta.persist('indices');
-    return { acknowledged: true };
-  });
+  // _settings: indices.ts.
 
   // ---------------------------------------------------------------- aliases
 
@@ -1152,9 +1184,18 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
     }
     if (fieldsExpr === undefined || fieldsExpr.trim() === '') throw illegalArgument('specified fields can\'t be null or empty');
     const expr = (req.params as Params).index;
+    const declaredTypes = new Map<string, string>();
     const indices = await resolveIndices(ctx, meta, expr, { ignoreMissing: flag(q, 'ignore_unavailable') || (expr !== undefined && hasWildcards(expr)) });
     const names = indices.map((i) => i.name);
-    const stored = await storeFields(ctx);
+    // Only the fields the selected indices have (and their templates declare).
+    const perIndex = await indexFields(ctx, indices);
+    const seen = new Map<string, FieldInfo>();
+    for (const list of perIndex.values()) for (const f of list) seen.set(f.name, f);
+    const stored = [...seen.values()];
+    for (const i of indices) {
+      const declared = flattenProperties((mappingsOf(meta, i, []).properties ?? {}) as Record<string, unknown>);
+      for (const [name, m] of declared) if (!seen.has(name) && typeof m.type === 'string') declaredTypes.set(name, m.type);
+    }
     const all: { name: string; types: string[]; metadata: boolean }[] = [
       { name: '_id', types: ['_id'], metadata: true },
       { name: '_index', types: ['_index'], metadata: true },
@@ -1163,6 +1204,7 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
         types: [...new Set([esFieldType(f), ...f.conflicts.map((t) => esFieldType({ name: f.name, type: t }))])],
         metadata: false,
       })),
+      ...[...declaredTypes].map(([name, type]) => ({ name, types: [type], metadata: false })),
     ];
     const selected = matchFieldNames(fieldsExpr, all.map((f) => f.name));
     const fields: Record<string, Record<string, unknown>> = {};
@@ -1197,28 +1239,7 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
   app.get('/:index/_field_caps', fieldCaps);
   app.post('/:index/_field_caps', fieldCaps);
 
-  // ---------------------------------------------------------------- _stats (document counts)
-
-  const indexStats = async (req: FastifyRequest): Promise<unknown> => {
-    const expr = (req.params as Params).index;
-    const indices = await resolveIndices(ctx, meta, expr, { ignoreMissing: expr === undefined || hasWildcards(expr) });
-    const stats = await ctx.store.stats();
-    const total = indices.reduce((n, i) => n + i.count, 0);
-    const all = (await ctx.store.indices()).reduce((n, i) => n + i.count, 0);
-    const part = (count: number): Record<string, unknown> => {
-      const bytes = all > 0 ? Math.round((stats.bytesOnDisk * count) / all) : 0;
-      return { docs: { count, deleted: 0 }, store: { size_in_bytes: bytes, total_data_set_size_in_bytes: bytes, reserved_in_bytes: 0 } };
-    };
-    return {
-      _shards: { total: indices.length * 2, successful: indices.length, failed: 0 },
-      _all: { primaries: part(total), total: part(total) },
-      indices: Object.fromEntries(
-        indices.map((i) => [i.name, { uuid: indexUuid(meta, i.name), health: 'green', status: 'open', primaries: part(i.count), total: part(i.count) }]),
-      ),
-    };
-  };
-  app.get('/_stats', indexStats);
-  app.get('/:index/_stats', indexStats);
+  // _stats: indices.ts.
 
   // ---------------------------------------------------------------- refresh, flush
 
@@ -1247,7 +1268,7 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
       const bytes = total > 0 ? Math.round((stats.bytesOnDisk * i.count) / total) : 0;
       return {
         health: 'green',
-        status: 'open',
+        status: i.meta?.closed ? 'close' : 'open',
         index: i.name,
         uuid: indexUuid(meta, i.name),
         pri: 1,
@@ -1395,6 +1416,17 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
     rows.sort((a, b) => String(a.name).localeCompare(String(b.name)));
     return catAnswer(req, reply, columns, rows);
   });
+}
+
+/** Nested `properties` → leaf field path → its mapping (objects with `properties` are walked, not listed). */
+function flattenProperties(props: Record<string, unknown>, prefix = '', out = new Map<string, Record<string, unknown>>()): Map<string, Record<string, unknown>> {
+  for (const [k, v] of Object.entries(props)) {
+    if (!isObject(v)) continue;
+    const name = prefix + k;
+    if (isObject(v.properties)) flattenProperties(v.properties, `${name}.`, out);
+    else out.set(name, v);
+  }
+  return out;
 }
 
 /** Field names selected by a `fields` expression (`*`, `host*`, `a,b`). */

@@ -25,8 +25,9 @@
  *    error, unless the sort gives `unmapped_type` (then it orders nothing).
  *  - `highlight`, `explain`, `profile`, `indices_boost`, `stats`, `timeout`
  *    are accepted and ignored; what would change the answer and is not
- *    supported (`collapse`, `rescore`, `suggest`, `script_fields`, `pit`,
- *    `scroll`, runtime fields…) is refused with a reason naming it.
+ *    supported (`collapse`, `rescore`, `suggest`, `script_fields`, runtime
+ *    fields…) is refused with a reason naming it. `scroll` and `pit` are
+ *    scroll.ts's.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FieldType } from '../../core/event.js';
@@ -38,6 +39,7 @@ import { runAggregations } from './aggs.js';
 import type { EsContext } from './context.js';
 import { andOf, EsRequestError, existsNode, formatDate, indexFilter, notOf, orOf, splitTimeRange, translateQuery, translateQueryString, unsupported, type TranslateOptions } from './dsl.js';
 import { EsError, esErrorBody, type EsErrorBody } from './errors.js';
+import { Paginator, registerEsScrollRoutes, type Paging } from './scroll.js';
 
 /** The `_index` of events stored without one (through Logmill's own API). */
 export const UNINDEXED = 'logmill';
@@ -63,13 +65,17 @@ function isObj(v: unknown): v is Obj {
 
 export function registerEsSearchRoutes(app: FastifyInstance, ctx: EsContext, opts: EsSearchOptions = {}): void {
   const searcher = new Searcher(ctx.store, opts);
+  const paginator = new Paginator(ctx.store, (index, body, params, started, paging) => searcher.search(index, body, params, started, paging));
+  registerEsScrollRoutes(app, paginator);
 
   const search = async (req: FastifyRequest): Promise<Obj> => {
     const started = Date.now();
     const params = req.query as Params;
-    if (params.scroll !== undefined) throw unsupported('[scroll]', 'page with search_after instead');
     const body = readJsonBody(req.body, params);
     ctx.metrics.inc('logmill_es_search_total', 'Elasticsearch-compatible searches', 1, { api: 'elasticsearch' });
+    // A pit's index is the PIT's own; scroll and pit together are refused there.
+    if (body.pit !== undefined && !isEmpty(body.pit)) return paginator.searchPit(indexParam(req), body, params, started);
+    if (params.scroll !== undefined) return paginator.openScroll(indexParam(req), body, params, started);
     return searcher.search(indexParam(req), body, params, started);
   };
   onIndexOrAll(app, '_search', search);
@@ -237,8 +243,9 @@ class Searcher {
   }
 
   private async indexFilterOf(expr: string | undefined): Promise<FilterNode> {
+    // No index: every index, through opts.indexFilter too (which leaves closed indices out).
+    if (this.opts.indexFilter) return this.opts.indexFilter(expr ?? '_all');
     if (expr === undefined) return { kind: 'all' };
-    if (this.opts.indexFilter) return this.opts.indexFilter(expr);
     const filter = indexFilter(expr);
     // events stored without an index answer as `logmill`
     if (filter.kind !== 'all' && indexMatcher(expr)(UNINDEXED)) return orOf([filter, notOf(existsNode('_index'))]);
@@ -257,7 +264,8 @@ class Searcher {
     return translateQuery(body.query, options);
   }
 
-  async search(indexExpr: string | undefined, body: Obj, params: Params, started: number): Promise<Obj> {
+  /** With `paging`, a page of a scroll or PIT: over its snapshot, after its last hit (scroll). */
+  async search(indexExpr: string | undefined, body: Obj, params: Params, started: number, paging?: Paging): Promise<Obj> {
     for (const key of Object.keys(body)) {
       // what Kibana and Grafana send empty (`script_fields: {}`) asks for nothing
       if (BODY_UNSUPPORTED.has(key) && !isEmpty(body[key])) throw unsupported(`[${key}] in a search`);
@@ -283,7 +291,8 @@ class Searcher {
       );
     }
     const sortItems = parseSort(params.sort !== undefined ? params.sort : body.sort, fields);
-    const explicitSort = sortItems.length > 0;
+    // A PIT page always carries sort values, for search_after (as Elasticsearch's implicit _shard_doc).
+    const explicitSort = sortItems.length > 0 || (paging !== undefined && !paging.continuation);
     const scored = !sortItems.some((s) => s.kind !== 'score') || sortItems[0]?.kind === 'score';
     const fieldItems = sortItems.filter((s): s is Extract<SortItem, { kind: 'field' }> => s.kind === 'field');
     const onlyDoc = fieldItems.length === 0 && sortItems.some((s) => s.kind === 'doc');
@@ -296,6 +305,8 @@ class Searcher {
       if (!explicitSort) throw new EsError(400, 'illegal_argument_exception', '[search_after] needs a [sort]');
       searchAfter = this.searchAfterValues(body.search_after, sortItems, storeSort, fields);
     }
+    // A scroll page resumes after the last hit of the one before, in the store's own terms.
+    if (paging?.continuation) searchAfter = paging.after;
 
     const restInt = boolParam(params.rest_total_hits_as_int);
     const track = trackTotal(params.track_total_hits ?? body.track_total_hits, restInt);
@@ -305,9 +316,19 @@ class Searcher {
 
     const [found, aggregations] = await Promise.all([
       size > 0 || track !== false
-        ? this.store.find({ filter: hitsFilter, range, sort: storeSort, offset: from, limit: size, searchAfter, trackTotalHits: track, nowMs })
+        ? this.store.find({
+            filter: hitsFilter,
+            range,
+            sort: storeSort,
+            offset: paging?.continuation ? 0 : from,
+            limit: size,
+            searchAfter,
+            trackTotalHits: track,
+            snapshot: paging?.snapshot,
+            nowMs,
+          })
         : Promise.resolve(null),
-      aggsSpec === undefined
+      aggsSpec === undefined || paging?.continuation
         ? Promise.resolve(undefined)
         : runAggregations(aggsSpec, { filter, range, indexFilter: index }, this.store, nowMs, {
             ...fields.options,
@@ -315,6 +336,7 @@ class Searcher {
           }),
     ]);
 
+    if (paging && found && found.hits.length > 0) paging.lastSort = found.hits[found.hits.length - 1]._sort;
     const source = sourceFilter(body._source, params, body.stored_fields !== undefined);
     const fieldReqs = fieldRequests(body.fields, body.docvalue_fields);
     const hits = (found?.hits ?? []).map((h) => {

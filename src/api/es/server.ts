@@ -23,6 +23,7 @@ import { contentTooLong, EsError, illegalArgument, noHandler, parsingException, 
 import { existsNode, indexFilter, notOf, orOf } from './dsl.js';
 import { indexMatcher, registerEsSearchRoutes, UNINDEXED } from './search.js';
 import { registerEsWriteRoutes } from './write.js';
+import { closedIndices, closedIndexError, closedNamed, registerEsIndexRoutes } from './indices.js';
 
 export type { EsContext } from './context.js';
 
@@ -117,12 +118,18 @@ export function buildEsApp(ctx: EsContext): FastifyInstance {
   });
 
   const meta = EsMeta.open(path.join(ctx.config.data, 'es'));
+  // First: its hook (closed indices) must see the routes registered after it.
+  registerEsIndexRoutes(app, ctx, meta);
   registerEsAdminRoutes(app, ctx, meta);
   registerEsWriteRoutes(app, ctx, meta);
   // Searches resolve aliases and date math in index expressions through the metadata kept here.
   registerEsSearchRoutes(app, ctx, {
     indexFilter: (expr) => {
-      const expanded = meta.expandAliases(expr);
+      // A closed index named refuses the search; wildcards leave closed indices out (expand_wildcards=open).
+      const closedNames = closedNamed(meta, expr);
+      if (closedNames.length > 0) throw closedIndexError(meta, closedNames[0]);
+      const closed = closedIndices(meta);
+      const expanded = meta.expandAliases(expr) + (closed.length > 0 ? closed.map((n) => `,-${n}`).join('') : '');
       const filter = indexFilter(expanded);
       // Events stored without an index answer as `logmill` (as search.ts does by default).
       if (filter.kind !== 'all' && indexMatcher(expanded)(UNINDEXED)) return orOf([filter, notOf(existsNode('_index'))]);

@@ -26,6 +26,7 @@ import { parseEventTime, parseIsoMicros } from '../../core/time.js';
 import type { FilterNode } from '../../query/ast.js';
 import { RowKeys, type Hit, type Store } from '../../store/store.js';
 import { indexNameProblem, indexUuid, isObject, resolveDateMath, type EsMeta } from './admin.js';
+import { closedIndexError } from './indices.js';
 import type { DocumentTransform, EsContext } from './context.js';
 import { answerFilter, BulkAnswer, WHOLE_ANSWER, writeResponse, type AnswerFilter, type ItemResult } from './bulk-answer.js';
 import { bad, BulkReader, checkActionMeta, parseSource, preview, type BulkAction, type BulkOp } from './bulk-body.js';
@@ -173,14 +174,29 @@ class WriteTargets {
 
   constructor(private readonly meta: EsMeta) {}
 
-  resolve(name: string | null): string | EsErrorCause {
+  /** Per resolved name, once per request: the check walks the templates. */
+  private readonly streams = new Map<string, boolean>();
+
+  private isDataStream(name: string): boolean {
+    let yes = this.streams.get(name);
+    if (yes === undefined) this.streams.set(name, (yes = this.meta.isDataStreamName(name)));
+    return yes;
+  }
+
+  resolve(name: string | null, action: BulkAction = 'create'): string | EsErrorCause {
     if (name === null) return itemError('action_request_validation_exception', 'Validation Failed: 1: index is missing;');
     let t = this.known.get(name);
     if (t === undefined) {
       const resolved = this.meta.writeTarget(resolveDateMath(name));
       const problem = indexNameProblem(resolved);
       t = problem ? itemError('invalid_index_name_exception', `Invalid index name [${resolved}], ${problem}`, { index_uuid: '_na_', index: resolved }) : resolved;
+      // A closed index (indices.ts) refuses each item written to it.
+      if (typeof t === 'string' && this.meta.indices.get(t)?.closed) t = closedIndexError(this.meta, t).asCause();
       this.known.set(name, t);
+    }
+    // A data stream takes only `create` (appends), as in Elasticsearch.
+    if (action !== 'create' && typeof t === 'string' && this.isDataStream(t)) {
+      return itemError('illegal_argument_exception', 'only write ops with an op_type of create are allowed in data streams');
     }
     return t;
   }
@@ -363,7 +379,7 @@ export class EsWriter {
           continue;
         }
         // index or create without an id (delete and update without one fail while parsing).
-        const index = targets.resolve(op.index);
+        const index = targets.resolve(op.index, op.action);
         if (typeof index !== 'string') {
           answer.item({ action: op.action, index: op.index ?? '', id: null, status: 400, error: index });
           refused++;
@@ -413,7 +429,7 @@ export class EsWriter {
     const arrival = Date.now() * 1000;
     const results: ItemResult[] = new Array(ops.length);
     const targets = new WriteTargets(this.meta);
-    const target = (name: string | null): string | EsErrorCause => targets.resolve(name);
+    const target = (name: string | null, action: BulkAction): string | EsErrorCause => targets.resolve(name, action);
 
     // Resolve targets and find which (index, id) pairs must be looked up.
     const resolvedIndex: (string | null)[] = new Array(ops.length).fill(null);
@@ -421,7 +437,7 @@ export class EsWriter {
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i];
       if (op.error) continue;
-      const t = target(op.index);
+      const t = target(op.index, op.action);
       if (typeof t !== 'string') {
         op.error = { status: 400, cause: t };
         continue;
@@ -612,7 +628,7 @@ function updateProblem(body: Record<string, unknown>): EsErrorCause | null {
 }
 
 /** A partial document merged into an event: nested objects merge field by field (they are flattened), `@timestamp` replaces. */
-function mergeDoc(current: LogEvent, doc: Record<string, unknown>, index: string, id: string): Built {
+export function mergeDoc(current: LogEvent, doc: Record<string, unknown>, index: string, id: string): Built {
   const built = documentToEvent({ ...doc }, index, id, current.ts);
   if ('error' in built) return built;
   const fields: Record<string, FieldValue> = { ...current.fields };
@@ -631,7 +647,7 @@ function mergeDoc(current: LogEvent, doc: Record<string, unknown>, index: string
   return { event: { ts, fields, id, index } };
 }
 
-function sameEvent(a: LogEvent, b: LogEvent): boolean {
+export function sameEvent(a: LogEvent, b: LogEvent): boolean {
   if (a.ts !== b.ts) return false;
   const ka = Object.keys(a.fields).filter((k) => a.fields[k] !== null);
   const kb = Object.keys(b.fields).filter((k) => b.fields[k] !== null);

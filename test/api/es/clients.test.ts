@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, errors } from '@elastic/elasticsearch';
-import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
+import { Client as OpenSearchClient, type Types } from '@opensearch-project/opensearch';
 import { countIn, http, startEs, storedIn, type EsTestServer } from './helpers.js';
 
 const SPAN = { start: 0, end: 0 };
@@ -171,6 +171,30 @@ describe('official @elastic/elasticsearch client', () => {
       return true;
     });
   });
+
+  it('helpers.scrollDocuments, openPointInTime, search with pit, closePointInTime', async () => {
+    await client.helpers.bulk({
+      datasource: Array.from({ length: 33 }, (_, i) => ({ '@timestamp': new Date(Date.UTC(2026, 10, 21) + i * 1000).toISOString(), n: i })),
+      onDocument: () => ({ index: { _index: 'client-scroll' } }),
+      refreshOnCompletion: true,
+    });
+    const ns: number[] = [];
+    // scrolls with scroll/clearScroll under the hood
+    for await (const doc of client.helpers.scrollDocuments<{ n: number }>({ index: 'client-scroll', size: 5, sort: [{ n: 'asc' }] })) ns.push(doc.n);
+    assert.deepEqual(ns, Array.from({ length: 33 }, (_, i) => i));
+
+    const pit = await client.openPointInTime({ index: 'client-scroll', keep_alive: '1m' });
+    await client.index({ index: 'client-scroll', document: { '@timestamp': new Date(Date.UTC(2026, 10, 21) + 1500).toISOString(), n: 999 }, refresh: true });
+    const page = await client.search<{ n: number }>({ pit: { id: pit.id, keep_alive: '1m' }, size: 100, sort: [{ n: 'asc' }] });
+    assert.equal(page.pit_id, pit.id);
+    assert.deepEqual(
+      page.hits.hits.map((h) => h._source?.n),
+      Array.from({ length: 33 }, (_, i) => i),
+    );
+    const closed = await client.closePointInTime({ id: pit.id });
+    assert.equal(closed.succeeded, true);
+    assert.equal(closed.num_freed, 1);
+  });
 });
 
 describe('@opensearch-project/opensearch client', () => {
@@ -215,5 +239,45 @@ describe('@opensearch-project/opensearch client', () => {
     assert.equal(del.body.acknowledged, true);
     assert.equal(await countIn(s.store, 'os-logs'), 0);
     assert.equal((await client.indices.exists({ index: 'os-logs' })).body, false);
+  });
+
+  it('scroll, clearScroll, createPit, search with pit and search_after, deletePit', async () => {
+    const body: Record<string, unknown>[] = [];
+    for (let i = 0; i < 45; i++) body.push({ index: { _index: 'os-scroll' } }, { '@timestamp': new Date(Date.UTC(2026, 10, 21) + i * 1000).toISOString(), n: i });
+    assert.equal((await client.bulk({ body, refresh: true })).body.errors, false);
+
+    const first = await client.search({ index: 'os-scroll', scroll: '1m', size: 10, body: { sort: [{ n: 'asc' }] } });
+    const ns: number[] = first.body.hits.hits.map((h: any) => h._source.n);
+    let scrollId = first.body._scroll_id as string;
+    for (;;) {
+      const page = await client.scroll({ scroll_id: scrollId, scroll: '1m' });
+      if (page.body.hits.hits.length === 0) break;
+      ns.push(...page.body.hits.hits.map((h: any) => h._source.n));
+      scrollId = page.body._scroll_id as string;
+    }
+    assert.deepEqual(ns, Array.from({ length: 45 }, (_, i) => i));
+    const cleared = await client.clearScroll({ body: { scroll_id: [scrollId] } });
+    assert.equal(cleared.body.succeeded, true);
+    assert.equal(cleared.body.num_freed, 1);
+
+    const pit = await client.createPit({ index: ['os-scroll'], keep_alive: '1m' });
+    const pitId = pit.body.pit_id as string;
+    assert.equal(typeof pitId, 'string');
+    // written after the PIT: not in it
+    await client.index({ index: 'os-scroll', body: { '@timestamp': new Date(Date.UTC(2026, 10, 21) + 500).toISOString(), n: 1000 }, refresh: true });
+    const seen: number[] = [];
+    let after: Types.Common.SortResults | undefined;
+    for (let round = 0; round < 10; round++) {
+      const page = await client.search({
+        body: { size: 20, pit: { id: pitId, keep_alive: '1m' }, sort: [{ '@timestamp': { order: 'desc' } }, { _shard_doc: { order: 'desc' } }], ...(after ? { search_after: after } : {}) },
+      });
+      const hits = page.body.hits.hits;
+      if (hits.length === 0) break;
+      seen.push(...hits.map((h: any) => h._source.n));
+      after = hits[hits.length - 1].sort;
+    }
+    assert.deepEqual(seen, Array.from({ length: 45 }, (_, i) => 44 - i));
+    const deleted = await client.deletePit({ body: { pit_id: [pitId] } });
+    assert.deepEqual(deleted.body.pits, [{ pit_id: pitId, successful: true }]);
   });
 });

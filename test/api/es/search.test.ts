@@ -404,7 +404,7 @@ describe('errors', () => {
       ['POST', '/_search', { querry: {} }, 400, 'parsing_exception', /Unknown key for a START_OBJECT in \[querry\]/],
       ['POST', '/_search', { sort: [{ host: { missing: 0 } }] }, 400, 'parsing_exception', /\[missing\] sort value/],
       ['POST', '/_search', { sort: [{ nosuchfield: 'asc' }] }, 400, 'query_shard_exception', /No mapping found for \[nosuchfield\] in order to sort on/],
-      ['POST', '/_search?scroll=1m', {}, 400, 'parsing_exception', /\[scroll\] is not supported/],
+      ['POST', '/_search?scroll=25h', {}, 400, 'illegal_argument_exception', /Keep alive for request \(1d\) is too large/],
       ['POST', '/_search', { runtime_mappings: { x: { type: 'long' } } }, 400, 'parsing_exception', /runtime_mappings/],
       ['GET', '/_search?q=a%20AND', undefined, 400, 'parsing_exception', /Failed to parse query/],
       ['POST', '/_search', '{"query": ', 400, 'x_content_parse_exception', /not valid JSON/],
