@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Store, StoreSnapshot } from '../../store/store.js';
 import { EsError } from './errors.js';
+import { readJsonBody } from './body.js';
 
 type Obj = Record<string, unknown>;
 type Params = Record<string, string | undefined>;
@@ -325,21 +326,6 @@ function totalOf(response: Obj): { value: number; relation: string } | undefined
 // Routes
 // ---------------------------------------------------------------------------
 
-/** A JSON body that may be absent; anything else is Elasticsearch's parse error. */
-function jsonBody(body: unknown): Obj {
-  if (isObj(body) && !Buffer.isBuffer(body)) return body;
-  const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : '';
-  if (text.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new EsError(400, 'x_content_parse_exception', `request body is not valid JSON: ${(err as Error).message}`);
-  }
-  if (!isObj(parsed)) throw new EsError(400, 'parsing_exception', 'request body must be a JSON object');
-  return parsed;
-}
-
 function idList(v: unknown): string[] {
   if (v === undefined || v === null) return [];
   if (Array.isArray(v)) return v.map(String).filter((s) => s !== '');
@@ -358,7 +344,7 @@ export function registerEsScrollRoutes(app: FastifyInstance, paginator: Paginato
   const next = async (req: FastifyRequest): Promise<Obj> => {
     const started = Date.now();
     const params = req.query as Params;
-    const body = jsonBody(req.body);
+    const body = readJsonBody(req.body);
     const id = pathId(req) ?? (typeof body.scroll_id === 'string' ? body.scroll_id : params.scroll_id);
     if (id === undefined || id === '') throw validation(['scroll id is missing']);
     return paginator.nextScroll(id, body.scroll ?? params.scroll, params, started);
@@ -367,7 +353,7 @@ export function registerEsScrollRoutes(app: FastifyInstance, paginator: Paginato
     app.get(path, next);
     app.post(path, next);
     app.delete(path, async (req: FastifyRequest, reply: FastifyReply) => {
-      const body = jsonBody(req.body);
+      const body = readJsonBody(req.body);
       const fromPath = pathId(req);
       const ids = fromPath !== undefined ? idList(fromPath) : idList(body.scroll_id ?? (req.query as Params).scroll_id);
       const { freed } = paginator.clearScroll(ids);
@@ -382,7 +368,7 @@ export function registerEsScrollRoutes(app: FastifyInstance, paginator: Paginato
     return { id: await paginator.openPit(index, (req.query as Params).keep_alive), _shards: { total: 1, successful: 1, skipped: 0, failed: 0 } };
   });
   app.delete('/_pit', async (req, reply) => {
-    const body = jsonBody(req.body);
+    const body = readJsonBody(req.body);
     if (typeof body.id !== 'string') throw validation(['point in time id should not be empty']);
     const freed = paginator.closePit(body.id) ? 1 : 0;
     return reply.code(freed === 0 ? 404 : 200).send({ succeeded: true, num_freed: freed });
@@ -395,7 +381,7 @@ export function registerEsScrollRoutes(app: FastifyInstance, paginator: Paginato
     return { pit_id: id, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 }, creation_time: Date.now() };
   });
   app.delete('/_search/point_in_time', async (req) => {
-    const ids = idList(jsonBody(req.body).pit_id);
+    const ids = idList(readJsonBody(req.body).pit_id);
     if (ids.length === 0) throw validation(['no pit ids specified']);
     return { pits: ids.map((id) => ({ pit_id: id, successful: paginator.closePit(id) })) };
   });

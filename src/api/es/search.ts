@@ -38,6 +38,7 @@ import { QueryError, type FieldInfo, type Hit, type SortKey, type Store, type Ti
 import { runAggregations } from './aggs.js';
 import type { EsContext } from './context.js';
 import { andOf, EsRequestError, existsNode, formatDate, indexFilter, notOf, orOf, splitTimeRange, translateQuery, translateQueryString, unsupported, type TranslateOptions } from './dsl.js';
+import { bodyText, readJsonBody } from './body.js';
 import { EsError, esErrorBody, type EsErrorBody } from './errors.js';
 import { Paginator, registerEsScrollRoutes, type Paging } from './scroll.js';
 
@@ -131,29 +132,6 @@ function indexParam(req: FastifyRequest): string | undefined {
   } catch {
     return index;
   }
-}
-
-function bodyText(body: unknown): string {
-  if (body === undefined || body === null) return '';
-  if (Buffer.isBuffer(body)) return body.toString('utf8');
-  if (typeof body === 'string') return body;
-  return JSON.stringify(body);
-}
-
-/** A JSON request body (raw bytes, text, or already parsed), or the `source` parameter; absent: `{}`. */
-function readJsonBody(body: unknown, params: Params): Obj {
-  if (isObj(body) && !Buffer.isBuffer(body)) return body;
-  let text = bodyText(body);
-  if (text.trim() === '' && params.source !== undefined) text = params.source;
-  if (text.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new EsError(400, 'x_content_parse_exception', `request body is not valid JSON: ${(err as Error).message}`);
-  }
-  if (!isObj(parsed)) throw new EsError(400, 'parsing_exception', 'request body must be a JSON object');
-  return parsed;
 }
 
 /** Elasticsearch's error body for any error a search can throw (for _msearch items). */
