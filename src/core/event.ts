@@ -19,6 +19,12 @@ export interface LogEvent {
   id?: string;
   /** The Elasticsearch index or data stream the event was written to, if any. */
   index?: string;
+  /**
+   * For a document sent through the Elasticsearch-compatible API: what it
+   * takes to give back the JSON object as sent (core/shape.ts). Absent for
+   * events of other inputs, whose source is rebuilt from their fields.
+   */
+  shape?: string;
 }
 
 /** The types a field can have in storage. */

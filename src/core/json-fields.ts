@@ -234,6 +234,8 @@ export interface ScannedDocument {
   count: number;
   /** Its time as sent (a string without escapes, or a number); null when absent or null. */
   time: string | number | null;
+  /** How many of the document's fields come before its time key (`@timestamp`), -1 without one: where its shape puts it back. */
+  timeAt: number;
   /** `_id` and `_index`, under the `logmill` rules; null when absent (and always under `elasticsearch`). */
   id: string | null;
   index: string | null;
@@ -262,6 +264,7 @@ export class FieldScanner {
   private timeStart = -1;
   private timeEnd = -1;
   private timeKind = -1;
+  private timeAt = -1;
   private idStart = -1;
   private idEnd = -1;
   private indexStart = -1;
@@ -296,7 +299,7 @@ export class FieldScanner {
       }
       const first = batch.count;
       const serial = ++this.names.serial;
-      this.timeKind = this.idStart = this.indexStart = this.timestampAt = -1;
+      this.timeKind = this.timeAt = this.idStart = this.indexStart = this.timestampAt = -1;
       this.timestampComplex = false;
       let p = this.object(body, open + 1, end, ROOT, 0, batch, serial);
       if (p === FULL) {
@@ -313,6 +316,7 @@ export class FieldScanner {
         batch,
         first,
         count: batch.count - first,
+        timeAt: this.timeAt < 0 ? -1 : this.timeAt - first,
         time: this.timeKind < 0 || this.timeKind === KIND.null ? null : this.timeKind === KIND.string ? batch.slice(this.timeStart + 1, this.timeEnd - 1) : Number(batch.slice(this.timeStart, this.timeEnd)),
         id: this.idStart < 0 ? null : batch.slice(this.idStart + 1, this.idEnd - 1),
         index: this.indexStart < 0 ? null : batch.slice(this.indexStart + 1, this.indexEnd - 1),
@@ -367,6 +371,7 @@ export class FieldScanner {
       this.timeKind = kind;
       this.timeStart = s;
       this.timeEnd = p;
+      this.timeAt = this.batch?.count ?? -1;
       return p;
     }
     // `_id` or `_index`, under the logmill rules: text, or the JSON path decides.
@@ -386,7 +391,8 @@ export class FieldScanner {
   /** Scans an object's members from just after its `{`; the offset after its `}`, NOT_PLAIN or FULL. */
   private object(b: Buffer, p: number, end: number, parent: number, depth: number, batch: FieldBatch, serial: number): number {
     p = skipSpace(b, p, end);
-    if (b[p] === 0x7d) return p + 1;
+    // An empty object leaves no field: under the elasticsearch rules the document's shape must keep it, which the JSON path does.
+    if (b[p] === 0x7d) return parent !== ROOT && this.rules === 'elasticsearch' ? NOT_PLAIN : p + 1;
     const names = this.names;
     const top = parent === ROOT;
     const up = top ? null : names.entries[parent];
@@ -502,6 +508,7 @@ export class FieldScanner {
 export class ScannedEvent implements LogEvent {
   id?: string;
   index?: string;
+  shape?: string;
   private own: Record<string, FieldValue> | undefined = undefined;
 
   constructor(

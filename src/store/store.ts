@@ -23,7 +23,14 @@ export interface FieldInfo {
 }
 
 /** An event as the API returns it: `_id`, `@timestamp` (ISO-8601), then its fields. */
-export type Hit = Record<string, unknown> & { _id: string; '@timestamp': string };
+/**
+ * Where a hit carries the shape its document was sent with (core/shape.ts),
+ * when it has one: a symbol, so that it never shows among the fields nor in
+ * the JSON of an answer.
+ */
+export const HIT_SHAPE: unique symbol = Symbol('logmill.shape');
+
+export type Hit = Record<string, unknown> & { _id: string; '@timestamp': string; [HIT_SHAPE]?: string };
 
 export interface SearchRequest {
   query: Query;

@@ -29,7 +29,7 @@ import {
 import type { EsContext } from './context.js';
 import { andOf, orOf, splitTimeRange, translateQuery, translateQueryString } from './dsl.js';
 import { EsError, illegalArgument, resourceNotFound } from './errors.js';
-import { hitToEvent, mergeDoc, sameEvent } from './write.js';
+import { documentToEvent, hitToEvent, mergeDoc, sameEvent, sourceOfEvent } from './write.js';
 
 type Params = Record<string, string>;
 type Query = Record<string, string | undefined>;
@@ -346,6 +346,23 @@ function scriptValue(text: string, params: Obj, stmt: string): unknown {
   throw unsupportedScript(stmt);
 }
 
+/** Removes key `field` of `doc`, or else the nested path it spells; whether anything was there. */
+function removePath(doc: Obj, field: string): boolean {
+  if (Object.prototype.hasOwnProperty.call(doc, field)) {
+    delete doc[field];
+    return true;
+  }
+  const parts = field.split('.');
+  let level: unknown = doc;
+  for (let i = 0; i < parts.length - 1; i++) {
+    if (typeof level !== 'object' || level === null || Array.isArray(level)) return false;
+    level = (level as Obj)[parts[i]];
+  }
+  if (typeof level !== 'object' || level === null || !Object.prototype.hasOwnProperty.call(level, parts[parts.length - 1])) return false;
+  delete (level as Obj)[parts[parts.length - 1]];
+  return true;
+}
+
 /** `f = v` as a nested partial document for mergeDoc. */
 function nestValue(field: string, value: unknown): Obj {
   const parts = field.split('.');
@@ -360,6 +377,15 @@ function applyScript(event: LogEvent, statements: Statement[], index: string, id
   let current = event;
   for (const s of statements) {
     if (s.op === 'remove') {
+      const source = sourceOfEvent(current);
+      if (source !== undefined) {
+        // A document kept as sent loses the key itself (painless removes a key of the map: `a.b` is one key, else a path).
+        if (!removePath(source, s.field)) continue;
+        const built = documentToEvent(source, index, id, current.ts);
+        if ('error' in built) throw new EsError(built.error.status, built.error.cause.type, built.error.cause.reason);
+        current = built.event;
+        continue;
+      }
       const fields = { ...current.fields };
       for (const name of Object.keys(fields)) if (name === s.field || name.startsWith(`${s.field}.`)) delete fields[name];
       current = { ...current, fields };

@@ -15,8 +15,11 @@
  *  - `@timestamp` sort values are epoch milliseconds, fractional when the
  *    event has microseconds; with a sort `format` they are formatted strings.
  *  - `track_total_hits` defaults to 10,000 as in Elasticsearch.
- *  - `_source` is rebuilt from the stored flat fields, re-nested on dots
- *    (`http.response.status` → `{"http": {"response": {"status": …}}}`).
+ *  - `_source` of a document sent through this API is the document as sent,
+ *    rebuilt from its stored fields and its shape (core/shape.ts): no
+ *    `@timestamp` unless it had one. Events of other inputs have no shape:
+ *    theirs is rebuilt from the stored flat fields, re-nested on dots
+ *    (`http.response.status` → `{"http": {"response": {"status": …}}}`), with `@timestamp`.
  *  - Events stored without an index (the native API's) show `_index: "logmill"`,
  *    and index expressions that match `logmill` select them.
  *  - Unknown index names match nothing (an empty answer, not a 404); aliases are
@@ -34,7 +37,8 @@ import type { FieldType } from '../../core/event.js';
 import { parseIsoMicros } from '../../core/time.js';
 import type { FilterNode } from '../../query/ast.js';
 import { QuerySyntaxError } from '../../query/ast.js';
-import { QueryError, type FieldInfo, type Hit, type SortKey, type Store, type TimeRange } from '../../store/store.js';
+import { documentOfShape } from '../../core/shape.js';
+import { HIT_SHAPE, QueryError, type FieldInfo, type Hit, type SortKey, type Store, type TimeRange } from '../../store/store.js';
 import { runAggregations } from './aggs.js';
 import type { EsContext } from './context.js';
 import { andOf, EsRequestError, existsNode, formatDate, indexFilter, notOf, orOf, splitTimeRange, translateQuery, translateQueryString, unsupported, type TranslateOptions } from './dsl.js';
@@ -698,6 +702,18 @@ const NOT_SOURCE = new Set(['_id', '_index', '_sort']);
  */
 function buildSource(hit: Hit, f: SourceFilter): Obj | undefined {
   if (!f.enabled) return undefined;
+  const shape = hit[HIT_SHAPE];
+  if (shape !== undefined) {
+    const keep =
+      f.includes.length === 0 && f.excludes.length === 0
+        ? undefined
+        : (path: string): boolean => (f.includes.length === 0 || f.includes.some((re) => re.test(path))) && !f.excludes.some((re) => re.test(path));
+    try {
+      return documentOfShape(shape, (name) => hit[name], hit['@timestamp'], keep);
+    } catch {
+      // A shape that does not parse (never written so): the fields are all there is.
+    }
+  }
   const names = Object.keys(hit).filter((name) => {
     if (NOT_SOURCE.has(name) || hit[name] === undefined) return false;
     if (f.includes.length > 0 && !f.includes.some((re) => re.test(name))) return false;

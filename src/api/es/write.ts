@@ -22,9 +22,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FieldValue, LogEvent, Scalar } from '../../core/event.js';
 import { FieldNames, ScannedEvent, type ScannedDocument } from '../../core/json-fields.js';
 import { eventFromObject } from '../../core/normalize.js';
-import { parseEventTime, parseIsoMicros } from '../../core/time.js';
+import { documentOfShape, shapeOfObject, shapeOfScanned } from '../../core/shape.js';
+import { microsToIso, parseEventTime, parseIsoMicros } from '../../core/time.js';
 import type { FilterNode } from '../../query/ast.js';
-import { RowKeys, type Hit, type Store } from '../../store/store.js';
+import { HIT_SHAPE, RowKeys, type Hit, type Store } from '../../store/store.js';
 import { indexNameProblem, indexUuid, isObject, resolveDateMath, type EsMeta } from './admin.js';
 import { closedIndexError } from './indices.js';
 import type { DocumentTransform, EsContext } from './context.js';
@@ -103,11 +104,16 @@ export function documentToEvent(source: Record<string, unknown>, index: string, 
     }
     ts = parsed;
   }
+  // Before `@timestamp` is set aside: the shape keeps where it was and how it was written.
+  const shape = shapeOfObject(source, ts);
   // `@timestamp` is taken above; a null here also keeps a field named `timestamp` as a field.
+  const hadTime = '@timestamp' in source;
   source['@timestamp'] = null;
   const event = eventFromObject(source, ts);
+  if (!hadTime) delete source['@timestamp'];
   if (id !== null) event.id = id;
   event.index = index;
+  event.shape = shape;
   return { event };
 }
 
@@ -126,6 +132,7 @@ function scannedToEvent(op: BulkOp, reader: BulkReader, index: string, arrivalMi
   }
   const event = new ScannedEvent(ts, scanned.batch, scanned.first, scanned.count);
   event.index = index;
+  event.shape = shapeOfScanned(scanned, ts);
   return { event };
 }
 
@@ -140,7 +147,30 @@ export function hitToEvent(hit: Hit): LogEvent {
   const ts = parseIsoMicros(String(hit['@timestamp'])) ?? Date.now() * 1000;
   const event: LogEvent = { ts, fields, id: hit._id };
   if (typeof hit._index === 'string') event.index = hit._index;
+  const shape = hit[HIT_SHAPE];
+  if (shape !== undefined) event.shape = shape;
   return event;
+}
+
+/** The document an event with a shape was sent as (its fields put back in their places); undefined without a shape. */
+export function sourceOfEvent(event: LogEvent): Record<string, unknown> | undefined {
+  if (event.shape === undefined) return undefined;
+  const fields = event.fields;
+  try {
+    return documentOfShape(event.shape, (name) => fields[name], microsToIso(event.ts));
+  } catch {
+    return undefined; // a shape that does not parse: the fields are all there is
+  }
+}
+
+/** Elasticsearch's partial-document merge: objects merge key by key, anything else replaces. */
+function mergeInto(target: Record<string, unknown>, doc: Record<string, unknown>): void {
+  for (const key of Object.keys(doc)) {
+    const v = doc[key];
+    const t = target[key];
+    if (isObject(v) && isObject(t)) mergeInto(t, v);
+    else Object.defineProperty(target, key, { value: v, enumerable: true, writable: true, configurable: true });
+  }
 }
 
 function toFieldValue(v: unknown): FieldValue | undefined {
@@ -629,6 +659,12 @@ function updateProblem(body: Record<string, unknown>): EsErrorCause | null {
 
 /** A partial document merged into an event: nested objects merge field by field (they are flattened), `@timestamp` replaces. */
 export function mergeDoc(current: LogEvent, doc: Record<string, unknown>, index: string, id: string): Built {
+  const source = sourceOfEvent(current);
+  if (source !== undefined) {
+    // A document kept as sent is merged as Elasticsearch merges it, and stays as sent.
+    mergeInto(source, structuredClone(doc));
+    return documentToEvent(source, index, id, current.ts);
+  }
   const built = documentToEvent({ ...doc }, index, id, current.ts);
   if ('error' in built) return built;
   const fields: Record<string, FieldValue> = { ...current.fields };
@@ -648,7 +684,7 @@ export function mergeDoc(current: LogEvent, doc: Record<string, unknown>, index:
 }
 
 export function sameEvent(a: LogEvent, b: LogEvent): boolean {
-  if (a.ts !== b.ts) return false;
+  if (a.ts !== b.ts || a.shape !== b.shape) return false;
   const ka = Object.keys(a.fields).filter((k) => a.fields[k] !== null);
   const kb = Object.keys(b.fields).filter((k) => b.fields[k] !== null);
   if (ka.length !== kb.length) return false;

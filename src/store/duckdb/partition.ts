@@ -80,7 +80,12 @@ export const BASE_COLUMNS: { name: string; sql: string }[] = [
   { name: 'level', sql: 'VARCHAR' },
   { name: 'tags', sql: 'VARCHAR[]' },
   { name: '_overflow', sql: 'MAP(VARCHAR, VARCHAR)' },
+  // Added after the others: files written before it lack it (see SHAPE_COLUMN).
+  { name: '_shape', sql: 'VARCHAR' },
 ];
+
+/** The column of documents' shapes (core/shape.ts). Parquet files written before it lack it: their parts' `columns` say whether they have it. */
+export const SHAPE_COLUMN = '_shape';
 
 /** A Parquet file of a partition: a sealed block, or a mini of a block still filling. */
 export interface ParquetPart {
@@ -889,12 +894,13 @@ async function parquetColumns(conn: DuckDBConnection, file: string): Promise<Map
   for (const [n, t] of schema) {
     const col = String(n);
     if (/^f\d+$/.test(col)) cols.set(col, fieldTypeOfSql(String(t)));
+    else if (col === SHAPE_COLUMN) cols.set(col, 'string');
   }
   return cols;
 }
 
 /** Columns whose values are not indexed: the row's keys and time, the list of tags, the overflow map. */
-const UNINDEXED = new Set(['_seq', 'ts', '_doc_id', '_index', 'tags', '_overflow', '_day']);
+const UNINDEXED = new Set(['_seq', 'ts', '_doc_id', '_index', 'tags', '_overflow', '_shape', '_day']);
 
 /**
  * A block's filter from its rows: the keys of each message and of every

@@ -263,6 +263,7 @@ export function encodeRow(w: LineWriter, ev: LogEvent, seq: number, catalog: Cat
     w.ascii(',"_overflow":');
     w.json(JSON.stringify(overflow));
   }
+  writeShape(w, ev);
   w.endLine(start);
 }
 
@@ -324,9 +325,29 @@ export function encodeScannedRow(w: LineWriter, ev: ScannedEvent, seq: number, c
     else w.raw(batch.body, batch.text, starts[i], ends[i]);
     columns.add(entry.column as string);
   }
+  writeShape(w, ev);
   w.endLine(start);
   return true;
 }
+
+/** A row's last key: the shape of the document it was sent as, if it has one (core/shape.ts). */
+function writeShape(w: LineWriter, ev: LogEvent): void {
+  const shape = ev.shape;
+  if (shape === undefined) return;
+  if (shape !== lastShape) {
+    lastShape = shape;
+    const json = JSON.stringify(shape);
+    // Not when it escapes a lone surrogate: w.string marks those, for finishLine to repair.
+    lastShapeKey = /^[\x20-\x7e]*$/.test(json) && !json.includes('\\ud') ? ',"_shape":' + json : null;
+  }
+  if (lastShapeKey !== null) return w.ascii(lastShapeKey);
+  w.ascii(',"_shape":');
+  w.string(shape);
+}
+
+/** The last shape written and its key and JSON, when ASCII: documents of a stream share one (scanned shapes are the same string). */
+let lastShape: string | undefined;
+let lastShapeKey: string | null = null;
 
 /** Field `i` of a scanned batch under `key`, if it has one (`i` ≥ 0). */
 function scannedText(w: LineWriter, key: string, batch: FieldBatch, i: number): void {
@@ -366,6 +387,8 @@ export function finishLine(line: string): string {
     out = JSON.stringify(row);
   }
   for (let limit = 1 << 20; Buffer.byteLength(out) > MAX_LINE_BYTES && limit >= 64; limit >>= 1) {
+    // A document cut to fit is no longer as it was sent: its source is rebuilt from what was kept.
+    delete row._shape;
     row = cut(row, limit) as Record<string, unknown>;
     const tags = Array.isArray(row.tags) ? (row.tags as string[]) : [];
     if (!tags.includes(TAG.truncated)) row.tags = [...tags, TAG.truncated];

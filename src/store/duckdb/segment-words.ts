@@ -69,6 +69,7 @@ export type MessageWords = (b: Uint8Array, at: number, end: number, bits: Uint32
 
 const KEY_TAGS = bytesOf('tags');
 const KEY_OVERFLOW = bytesOf('_overflow');
+const KEY_SHAPE = bytesOf('_shape');
 
 /**
  * Adds the keys of every line's message, and of every other field's values
@@ -105,7 +106,7 @@ export function addSegmentWords(b: Uint8Array, bits: Uint32Array, words: Message
       if (keyEnd + 1 >= end || b[keyEnd] !== QUOTE || b[keyEnd + 1] !== 0x3a /* : */) break;
       const valueAt = keyEnd + 2;
       const keyLength = keyEnd - keyAt;
-      if ((keyLength === 4 && startsWith(b, keyAt, KEY_TAGS)) || (keyLength === 9 && startsWith(b, keyAt, KEY_OVERFLOW))) {
+      if ((keyLength === 4 && startsWith(b, keyAt, KEY_TAGS)) || (keyLength === 9 && startsWith(b, keyAt, KEY_OVERFLOW)) || (keyLength === 6 && startsWith(b, keyAt, KEY_SHAPE))) {
         at = skipNested(b, valueAt, end);
         continue;
       }

@@ -26,6 +26,7 @@ import { compileFilter, compilePipes, valueExpr } from '../../query/dialects/duc
 import { BloomFilter } from '../bloom.js';
 import { BloomIndexer } from './bloom-indexer.js';
 import {
+  HIT_SHAPE,
   QueryError,
   queryAbort,
   stoppedBy,
@@ -50,6 +51,7 @@ import {
 import { Catalog, FIXED_COLUMNS, SQL_TYPE, type FieldEntry } from './catalog.js';
 import {
   BASE_COLUMNS,
+  SHAPE_COLUMN,
   DEFAULT_BLOCK_ROWS,
   FACET_FIELDS,
   FACET_SECONDS,
@@ -353,7 +355,8 @@ export class DuckDBStore implements Store {
       spec.push(`${c.name}: '${c.sql}'`);
       select.push(c.name);
     }
-    const types = new Map<string, FieldType>();
+    // Segments always have the shape column (a line without the key reads NULL); old Parquet files may not (partition.ts).
+    const types = new Map<string, FieldType>([[SHAPE_COLUMN, 'string']]);
     for (const col of columns) {
       const entry = this.catalog.ofColumn(col);
       if (!entry) continue;
@@ -745,7 +748,7 @@ export class DuckDBStore implements Store {
     };
     const project = (day: number, has: (col: string) => FieldType | undefined, bareCols?: Set<string>): string =>
       [
-        ...BASE_COLUMNS.map((c) => c.name),
+        ...BASE_COLUMNS.map((c) => (c.name === SHAPE_COLUMN && has(c.name) === undefined ? `NULL::VARCHAR AS ${c.name}` : c.name)),
         `${day} AS _day`,
         ...entries.map((e) => {
           const col = e.column as string;
@@ -1198,7 +1201,7 @@ export class DuckDBStore implements Store {
         // One query when the fields are few; otherwise a few hundred columns at a time, as DuckDB's
         // Parquet reader pins a buffer per column read.
         const together = entries.length <= FETCH_COLUMNS;
-        const first = hitColumns(together ? entries : [], String(day));
+        const first = hitColumns(together ? entries : [], String(day), src.columns.includes(SHAPE_COLUMN) ? SHAPE_COLUMN : 'NULL');
         for (const row of await this.read(`SELECT ${first} FROM ${src.from} ${where}`, [])) rows.set(Number(row[2]), row);
         for (let at = 0; !together && at < entries.length; at += FETCH_COLUMNS) {
           const part = entries.slice(at, at + FETCH_COLUMNS).map((e) => e.column as string);
@@ -1244,9 +1247,10 @@ export class DuckDBStore implements Store {
     const names = ['message', 'host', 'source', 'level', 'tags'];
     for (let i = 0; i < names.length; i++) if (row[5 + i] !== null) hit[names[i]] = toJs(row[5 + i]);
     for (let i = 0; i < entries.length; i++) {
-      const v = row[11 + i];
+      const v = row[12 + i];
       if (v !== null) hit[entries[i].name] = toJs(v);
     }
+    if (typeof row[11] === 'string') hit[HIT_SHAPE] = row[11];
     const overflow = row[10];
     if (overflow instanceof DuckDBMapValue) {
       for (const { key, value } of overflow.entries) {
@@ -1649,8 +1653,8 @@ function repairTimestamp(ev: LogEvent): void {
 }
 
 /** The columns `toHit` reads, in its order; `day` where the relation has no `_day`. */
-function hitColumns(entries: FieldEntry[], day = '_day'): string {
-  return ['epoch_us(ts)', day, '_seq', '_doc_id', '_index', 'message', 'host', 'source', 'level', 'tags', '_overflow', ...entries.map((e) => e.column as string)].join(', ');
+function hitColumns(entries: FieldEntry[], day = '_day', shape = SHAPE_COLUMN): string {
+  return ['epoch_us(ts)', day, '_seq', '_doc_id', '_index', 'message', 'host', 'source', 'level', 'tags', '_overflow', shape, ...entries.map((e) => e.column as string)].join(', ');
 }
 
 /** The rows a snapshot holds: per day, those below its committed sequence number; days made after it, none. */
