@@ -48,6 +48,20 @@ async function documentsOf(base: string, index: string): Promise<Map<string, unk
   }
 }
 
+/** Document `i` as sent: half without a time, some with a list, a null, a dotted key or a number as text. */
+function book(i: number, base: number): Record<string, unknown> {
+  return {
+    ...(i % 2 === 0 ? { '@timestamp': new Date(base + i * 1000).toISOString() } : {}),
+    title: `Book ${i} of ${i % 7 === 0 ? 'snow' : 'rain'}`,
+    n: i,
+    price: (i % 1000) / 10 + 0.5,
+    author: { name: `author-${i % 97}`, born: 1900 + (i % 100) },
+    ...(i % 3 === 0 ? { genres: ['novel', `g${i % 5}`] } : {}),
+    ...(i % 5 === 0 ? { isbn: `0${i}`, 'shelf.row': i % 12, note: null } : {}),
+    in_print: i % 2 === 0,
+  };
+}
+
 describe('elasticdump exports and imports an index', { timeout: 600_000 }, () => {
   let s: EsTestServer;
   let dir: string;
@@ -61,15 +75,7 @@ describe('elasticdump exports and imports an index', { timeout: 600_000 }, () =>
       const lines: unknown[] = [];
       for (let i = start; i < start + 10_000; i++) {
         lines.push({ index: { _index: 'books', _id: `book-${i}` } });
-        lines.push({
-          '@timestamp': new Date(base + i * 1000).toISOString(),
-          title: `Book ${i} of ${i % 7 === 0 ? 'snow' : 'rain'}`,
-          n: i,
-          price: (i % 1000) / 10 + 0.5,
-          author: { name: `author-${i % 97}`, born: 1900 + (i % 100) },
-          ...(i % 3 === 0 ? { genres: ['novel', `g${i % 5}`] } : {}),
-          in_print: i % 2 === 0,
-        });
+        lines.push(book(i, base));
       }
       const r = await http(s.url, 'POST', '/_bulk?refresh=true', ndjson(lines));
       assert.equal(r.status, 200);
@@ -100,6 +106,19 @@ describe('elasticdump exports and imports an index', { timeout: 600_000 }, () =>
     const [a, b] = await Promise.all([documentsOf(s.url, 'books'), documentsOf(s.url, 'books-copy')]);
     assert.equal(a.size, N);
     assert.equal(b.size, N);
+    // The exported documents are those sent, as sent.
+    let changed = 0;
+    const changes: string[] = [];
+    const base = Date.UTC(2026, 11, 1);
+    for (let i = 0; i < N; i++) {
+      const sent = JSON.stringify(book(i, base));
+      const got = JSON.stringify(a.get(`book-${i}`));
+      if (got !== sent) {
+        changed++;
+        if (changes.length < 3) changes.push(`book-${i}: sent ${sent}, stored ${got}`);
+      }
+    }
+    assert.equal(changed, 0, `documents not as sent:\n${changes.join('\n')}`);
     let differ = 0;
     const examples: string[] = [];
     for (const [id, source] of a) {
