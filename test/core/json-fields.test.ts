@@ -15,6 +15,7 @@ import { parseEventTime } from '../../src/core/time.js';
 import { Catalog, type FieldEntry } from '../../src/store/duckdb/catalog.js';
 import { LineWriter, encodeRow, encodeScannedRow } from '../../src/store/duckdb/rows.js';
 import { prng } from '../helpers/prng.js';
+import { randomObject as randomJsonObject } from '../helpers/random-json.js';
 
 /**
  * What the JSON path makes of a document's fields (as the Elasticsearch writer calls it: `@timestamp` taken
@@ -70,10 +71,7 @@ function randomValue(rand: () => number, depth: number): unknown {
 }
 
 function randomObject(rand: () => number, depth: number): Record<string, unknown> {
-  const o: Record<string, unknown> = {};
-  const n = Math.floor(rand() * 6);
-  for (let i = 0; i < n; i++) o[KEYS[Math.floor(rand() * KEYS.length)]] = randomValue(rand, depth);
-  return o;
+  return randomJsonObject(rand, depth, KEYS, randomValue);
 }
 
 /** Spellings JSON allows beyond JSON.stringify's: spaces, `\/`, `\u` escapes, duplicate keys. */

@@ -12,6 +12,7 @@ import { documentOfShape, shapeOfObject, shapeOfScanned, textMayChange } from '.
 import { microsToIso } from '../../src/core/time.js';
 import { esTimestampMicros } from '../../src/api/es/write.js';
 import { prng } from '../helpers/prng.js';
+import { randomObject as randomJsonObject } from '../helpers/random-json.js';
 
 const KEYS = ['message', 'host', 'a', 'b', 'log', 'x.y', 'tags', '1', 'user agent', 'é', 'when', 'n'];
 const STRINGS = ['', 'plain text', 'say "hi"', 'tab\there', 'ünï', '2026-11-21T10:00:00.123Z', '2026-11-21 10:00', '42', '042', 'true', '[x]', ' 5', '/p'];
@@ -30,10 +31,7 @@ function randomValue(rand: () => number, depth: number): unknown {
 }
 
 function randomObject(rand: () => number, depth: number): Record<string, unknown> {
-  const o: Record<string, unknown> = {};
-  const n = Math.floor(rand() * 6);
-  for (let i = 0; i < n; i++) o[KEYS[Math.floor(rand() * KEYS.length)]] = randomValue(rand, depth);
-  return o;
+  return randomJsonObject(rand, depth, KEYS, randomValue);
 }
 
 /** The document as stored and read back without a store: normalize.ts's fields under the shape. */
