@@ -68,8 +68,8 @@ export function timeTemplate(raw: unknown, ts: number): string {
   if (raw === null) return 'null';
   if (typeof raw === 'string') {
     // The common case without formatting the time again: text that parsed (to `ts`) and is spelled as the store answers.
-    if (raw.length === 24 && isoSpelled(raw, 19) && raw.charCodeAt(19) === 0x2e) return String(LEAF.timeIso);
-    if (raw.length === 20 && isoSpelled(raw, 19)) return String(LEAF.timeIsoSeconds);
+    if (raw.length === 24 && raw.charCodeAt(19) === 0x2e && isoSpelled(raw)) return String(LEAF.timeIso);
+    if (raw.length === 20 && isoSpelled(raw)) return String(LEAF.timeIsoSeconds);
     const iso = microsToIso(ts);
     if (raw === iso) return String(LEAF.timeIso);
     if (ts % 1_000_000 === 0 && raw === iso.slice(0, 19) + 'Z') return String(LEAF.timeIsoSeconds);
@@ -78,14 +78,13 @@ export function timeTemplate(raw: unknown, ts: number): string {
 }
 
 /**
- * Whether `s`, known to parse as a time, is spelled `YYYY-MM-DDThh:mm:ss` then, from `zAt`, `.fff` (if
- * any) and `Z`, with an hour below 24 and seconds below 60 (which parse too, but are spelled otherwise
+ * Whether `s`, known to parse as a time, is spelled `YYYY-MM-DDThh:mm:ss` then `.fff` (if any) and `Z`, with an hour below 24 and seconds below 60 (which parse too, but are spelled otherwise
  * once read): microsToIso's spelling of the instant it parses to.
  */
-function isoSpelled(s: string, zAt: number): boolean {
+function isoSpelled(s: string): boolean {
   // Years before 1000 are spelled by Date.UTC as 19xx; before 1970 they do not parse here at all.
   if (s.charCodeAt(s.length - 1) !== 0x5a || s.charCodeAt(10) !== 0x54 || s.charCodeAt(0) < 0x31) return false;
-  for (let i = 0; i < zAt; i++) {
+  for (let i = 0; i < 19; i++) {
     const c = s.charCodeAt(i);
     if (i === 4 || i === 7) {
       if (c !== 0x2d) return false;
@@ -93,7 +92,7 @@ function isoSpelled(s: string, zAt: number): boolean {
       if (c !== 0x3a) return false;
     } else if (i !== 10 && (c < 0x30 || c > 0x39)) return false;
   }
-  for (let i = zAt + 1; i < s.length - 1; i++) {
+  for (let i = 20; i < s.length - 1; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x30 || c > 0x39) return false;
   }
@@ -144,13 +143,15 @@ function leafTemplate(value: unknown, path: string, topKey: string | null): stri
   if (value === null) return 'null';
   if (cleanFieldName(path) !== path) return literal(value);
   if (topKey === 'tags') return literal(value); // Logmill adds its own tags to this list
+  // normalize.ts turns a `message` that is not text into text.
+  if (topKey === 'message' && typeof value !== 'string') return literal(value);
   switch (typeof value) {
     case 'string':
       return textMayChange(value) ? literal(value) : String(LEAF.text);
     case 'number':
-      return topKey !== null && topKey === 'message' ? literal(value) : Number.isFinite(value) ? String(LEAF.number) : literal(value);
+      return Number.isFinite(value) ? String(LEAF.number) : literal(value);
     case 'boolean':
-      return topKey === 'message' ? literal(value) : String(LEAF.boolean);
+      return String(LEAF.boolean);
   }
   if (Array.isArray(value) && topKey !== null && FIXED_TEXT.has(topKey)) return literal(value);
   return Array.isArray(value) && arrayKept(value) ? String(LEAF.array) : literal(value);
@@ -327,39 +328,40 @@ type Template = number | null | Template[] | { [key: string]: Template };
 const parsed = new Map<string, Template>();
 const MAX_PARSED = 2048;
 
+/** The parsed template, or null for text that is not JSON (never written so: a damaged row). */
 function templateOf(shape: string): Template {
   let t = parsed.get(shape);
   if (t === undefined) {
-    t = JSON.parse(shape) as Template;
+    try {
+      t = JSON.parse(shape) as Template;
+    } catch {
+      return null;
+    }
     if (parsed.size >= MAX_PARSED) parsed.clear(); // shapes with literals are one-offs: they must not grow memory
     parsed.set(shape, t);
   }
   return t;
 }
 
-/** Whether `text` is a shape this module wrote (a JSON object or a literal in brackets). */
-export function isShape(text: unknown): text is string {
-  return typeof text === 'string' && (text.startsWith('{') || text.startsWith('['));
-}
-
 /**
  * The document a shape and its stored fields give back. `value(name)` is the
  * stored value of a flattened field; `timeIso` the event's time as the store
  * answers it; `keep(path)`, when given, filters leaves by dotted path
- * (`_source_includes`/`_excludes`), dropping objects it empties.
+ * (`_source_includes`/`_excludes`), dropping objects it empties. Undefined
+ * when the shape cannot be read: the caller then has only the fields.
  */
 export function documentOfShape(
   shape: string,
   value: (name: string) => unknown,
   timeIso: string,
   keep?: (path: string) => boolean,
-): Record<string, unknown> {
+): Record<string, unknown> | undefined {
   const t = templateOf(shape);
   if (Array.isArray(t)) {
     const doc = t[0];
     return (doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? structuredClone(doc) : {}) as Record<string, unknown>;
   }
-  if (t === null || typeof t !== 'object') return {};
+  if (t === null || typeof t !== 'object') return undefined;
   return rebuild(t, '', value, timeIso, keep) ?? {};
 }
 

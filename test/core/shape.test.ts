@@ -35,7 +35,7 @@ function randomObject(rand: () => number, depth: number): Record<string, unknown
 }
 
 /** The document as stored and read back without a store: normalize.ts's fields under the shape. */
-function roundTrip(doc: Record<string, unknown>, shape: string, ts: number): Record<string, unknown> {
+function roundTrip(doc: Record<string, unknown>, shape: string, ts: number): Record<string, unknown> | undefined {
   const copy = structuredClone(doc);
   copy['@timestamp'] = null;
   const fields = eventFromObject(copy, ts).fields;

@@ -708,11 +708,8 @@ function buildSource(hit: Hit, f: SourceFilter): Obj | undefined {
       f.includes.length === 0 && f.excludes.length === 0
         ? undefined
         : (path: string): boolean => (f.includes.length === 0 || f.includes.some((re) => re.test(path))) && !f.excludes.some((re) => re.test(path));
-    try {
-      return documentOfShape(shape, (name) => hit[name], hit['@timestamp'], keep);
-    } catch {
-      // A shape that does not parse (never written so): the fields are all there is.
-    }
+    const doc = documentOfShape(shape, (name) => hit[name], hit['@timestamp'], keep);
+    if (doc !== undefined) return doc;
   }
   const names = Object.keys(hit).filter((name) => {
     if (NOT_SOURCE.has(name) || hit[name] === undefined) return false;

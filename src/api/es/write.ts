@@ -107,10 +107,8 @@ export function documentToEvent(source: Record<string, unknown>, index: string, 
   // Before `@timestamp` is set aside: the shape keeps where it was and how it was written.
   const shape = shapeOfObject(source, ts);
   // `@timestamp` is taken above; a null here also keeps a field named `timestamp` as a field.
-  const hadTime = '@timestamp' in source;
   source['@timestamp'] = null;
   const event = eventFromObject(source, ts);
-  if (!hadTime) delete source['@timestamp'];
   if (id !== null) event.id = id;
   event.index = index;
   event.shape = shape;
@@ -156,11 +154,7 @@ export function hitToEvent(hit: Hit): LogEvent {
 export function sourceOfEvent(event: LogEvent): Record<string, unknown> | undefined {
   if (event.shape === undefined) return undefined;
   const fields = event.fields;
-  try {
-    return documentOfShape(event.shape, (name) => fields[name], microsToIso(event.ts));
-  } catch {
-    return undefined; // a shape that does not parse: the fields are all there is
-  }
+  return documentOfShape(event.shape, (name) => fields[name], microsToIso(event.ts));
 }
 
 /** Elasticsearch's partial-document merge: objects merge key by key, anything else replaces. */
@@ -169,6 +163,7 @@ function mergeInto(target: Record<string, unknown>, doc: Record<string, unknown>
     const v = doc[key];
     const t = target[key];
     if (isObject(v) && isObject(t)) mergeInto(t, v);
+    // Defined, not assigned: a sender's `__proto__` key is a key, not the object's prototype.
     else Object.defineProperty(target, key, { value: v, enumerable: true, writable: true, configurable: true });
   }
 }
