@@ -1316,11 +1316,14 @@ export class DuckDBStore implements Store {
     bucketOf: (micros: number) => number,
     add: (bucket: number, value: string | null | undefined, n: number) => void,
     facet?: FacetField,
+    /** Only blocks whose rows all lie below its marks. */
+    within?: StoreSnapshot,
   ): Promise<Set<string>> {
     const files = new Set<string>();
     for (const p of this.partitions.values()) {
       if (!overlapsDay(p.day, range)) continue;
       for (const [block, part] of [...p.blocks]) {
+        if (within && !(part.hi <= (within.marks.get(p.day) ?? 0))) continue;
         if (!(await this.blockInside(p, block, range))) continue;
         const c = (await p.blockCounts(block)) as BlockCounts;
         if (facet) {
@@ -1370,7 +1373,9 @@ export class DuckDBStore implements Store {
     const bare = await this.bareColumns(req.filter, req.range ?? ALL_TIME);
     const ctx = this.context(params, nowMs, bare);
     const entries = this.columnEntries();
-    const where = req.snapshot ? `(${compileFilter(req.filter, ctx)})${snapshotCondition(req.snapshot)}` : compileFilter(req.filter, ctx);
+    const filterSql = compileFilter(req.filter, ctx);
+    const whereParams = [...params];
+    const where = req.snapshot ? `(${filterSql})${snapshotCondition(req.snapshot)}` : filterSql;
     // The sort's columns are projected too; their expressions are compiled after the count, whose parameters come first.
     const sortColumns = (req.sort ?? []).map((k) => this.columnRef(k.field)?.column ?? '').join(' ');
     const whole = this.wholeRows();
@@ -1382,8 +1387,8 @@ export class DuckDBStore implements Store {
       // Without a filter, the blocks inside the range count from their counts (opening every file's
       // footer to count took 55 ms over 10M events), and only the rest is read, if the cap is not reached.
       let counted = 0;
-      // (Block counts know nothing of a snapshot: with one, every row is compared to it.)
-      const skip = req.filter.kind === 'all' && !req.snapshot ? await this.countFromBlocks(range, () => 0, (_b, _v, n) => void (counted += n)) : undefined;
+      // With a snapshot, only blocks wholly below its marks count from their counts; the rest compare each row to it.
+      const skip = req.filter.kind === 'all' ? await this.countFromBlocks(range, () => 0, (_b, _v, n) => void (counted += n), undefined, req.snapshot) : undefined;
       if (cap !== null && counted > cap) {
         total = { value: cap, exact: false };
       } else {
@@ -1414,10 +1419,14 @@ export class DuckDBStore implements Store {
       }
       after = ` AND ${afterCondition(all.slice(0, req.searchAfter.length), req.searchAfter, ctx)}`;
     }
+    const limit = Math.max(0, Math.floor(req.limit));
+    if (keys.length === 0) {
+      const hits = limit === 0 ? [] : await this.inStorageOrder(req, filterSql, whereParams, bare, whole, storageDesc);
+      return { total, hits };
+    }
     const order = all.map((k) => `${k.expr} ${k.desc ? 'DESC' : 'ASC'} NULLS ${(k.missing ?? 'last').toUpperCase()}`).join(', ');
     const sortCols = keys.map((k, i) => `${k.expr} AS _s${i}`);
     // Rows as [_day, _seq, ...sort values, ...hit columns when read at once].
-    const limit = Math.max(0, Math.floor(req.limit));
     // No hits asked (size 0, for a count or aggregations): no query, which would open every file all the same.
     const found =
       limit === 0
@@ -1435,6 +1444,72 @@ export class DuckDBStore implements Store {
       hits.push(hit);
     }
     return { total, hits };
+  }
+
+  /**
+   * A page in storage order (Elasticsearch's `_doc` and `_shard_doc` sorts, the order exports page
+   * in): each day's rows by sequence number, read one window of sequence numbers at a time from the
+   * files that hold it. A page then costs what it returns: the sort of every row below the cursor
+   * that the general query does took seconds a page over 10M events.
+   */
+  private async inStorageOrder(
+    req: FindRequest,
+    filterSql: string,
+    whereParams: DuckDBValue[],
+    bare: BareColumns | undefined,
+    whole: FieldEntry[] | null,
+    desc: boolean,
+  ): Promise<(Hit & { _sort: unknown[] })[]> {
+    const offset = Math.max(0, Math.floor(req.offset ?? 0));
+    const want = offset + Math.max(0, Math.floor(req.limit));
+    const range = req.range ?? ALL_TIME;
+    const cursor = storageCursor(req.searchAfter);
+    const entries = whole ?? this.referenced(filterSql);
+    const days = [...this.partitions.values()]
+      .filter((p) => overlapsDay(p.day, range) && (!req.snapshot || req.snapshot.marks.has(p.day)))
+      .filter((p) => !cursor || (desc ? p.day <= cursor.day : p.day >= cursor.day))
+      .sort((a, b) => (desc ? b.day - a.day : a.day - b.day));
+    const found: DuckDBValue[][] = [];
+    for (const p of days) {
+      if (found.length >= want) break;
+      const view = p.view();
+      // The day's sequence numbers this page may read, [lo, hi): below the snapshot's mark, past the cursor.
+      let lo = Math.min(view.committed, ...view.parquet.map((x) => x.lo), ...view.segments.map((x) => x.lo));
+      let hi = Math.min(view.committed, req.snapshot?.marks.get(p.day) ?? Infinity);
+      if (cursor && cursor.day === p.day) {
+        if (desc) hi = Math.min(hi, cursor.seq);
+        else lo = Math.max(lo, cursor.seq + 1);
+      }
+      // The first window is the page itself (every row matches when nothing filters); it grows
+      // fourfold while a filter leaves it short.
+      for (let window = Math.max(want - found.length, 1000); lo < hi && found.length < want; window *= 4) {
+        const [from, to] = desc ? [Math.max(lo, hi - window), hi] : [lo, Math.min(hi, lo + window)];
+        const params = [...whereParams];
+        // Files are chosen by the sequence numbers they hold when the window is read: conversion
+        // goes on meanwhile, and each row is in exactly one file of any view.
+        const overlaps = (x: { lo: number; hi: number }): boolean => x.lo < to && x.hi > from;
+        const include = (q: Partition, part: ParquetPart | null): boolean => q === p && (part ? overlaps(part) : q.view().segments.some(overlaps));
+        const relation = await this.relation(range, req.filter, params, entries, { bare, include });
+        const columns = ['_day', '_seq', ...(whole ? [hitColumns(whole)] : [])].join(', ');
+        const rows = await this.read(
+          `SELECT ${columns} FROM ${relation} WHERE (${filterSql}) AND _seq >= ${from} AND _seq < ${to} ORDER BY _seq ${desc ? 'DESC' : 'ASC'} LIMIT ${want - found.length}`,
+          params,
+        );
+        for (const row of rows) found.push(row);
+        if (desc) hi = from;
+        else lo = to;
+      }
+    }
+    const page = found.slice(offset, want);
+    const byKey = whole ? null : await this.hitsByKey(page.map((f) => ({ day: Number(f[0]), seq: Number(f[1]) })));
+    const hits: (Hit & { _sort: unknown[] })[] = [];
+    for (const f of page) {
+      const hit = (whole ? this.toHit(f.slice(2), whole) : byKey?.get(`${f[0]}/${f[1]}`)) as (Hit & { _sort: unknown[] }) | undefined;
+      if (!hit) continue;
+      hit._sort = [Number(f[0]), Number(f[1])];
+      hits.push(hit);
+    }
+    return hits;
   }
 
   async snapshot(): Promise<StoreSnapshot> {
@@ -1655,6 +1730,16 @@ function repairTimestamp(ev: LogEvent): void {
 /** The columns `toHit` reads, in its order; `day` where the relation has no `_day`. */
 function hitColumns(entries: FieldEntry[], day = '_day', shape = SHAPE_COLUMN): string {
   return ['epoch_us(ts)', day, '_seq', '_doc_id', '_index', 'message', 'host', 'source', 'level', 'tags', '_overflow', shape, ...entries.map((e) => e.column as string)].join(', ');
+}
+
+/** Where a storage-order page resumes: after row `seq` of `day` (findOnce has checked there are two values). */
+function storageCursor(values: unknown[] | undefined): { day: number; seq: number } | undefined {
+  if (!values || values.length === 0) return undefined;
+  const [day, seq] = values;
+  if (!Number.isSafeInteger(day) || !Number.isSafeInteger(seq)) {
+    throw new QueryError('search_after of a storage-order sort (_doc, _shard_doc) takes the whole numbers of the last hit\'s `sort`, unchanged');
+  }
+  return { day: day as number, seq: seq as number };
 }
 
 /** The rows a snapshot holds: per day, those below its committed sequence number; days made after it, none. */
