@@ -44,6 +44,7 @@ export function buildEsApp(ctx: EsContext): FastifyInstance {
     bodyLimit: ctx.config.maxBodyBytes,
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
+    rewriteUrl: (req) => untypedDocPath(req.method ?? '', req.url ?? '/'),
   });
 
   // Elasticsearch takes bodies on GET (`GET /_search {"query": …}`), as Kibana, Grafana and curl users send them.
@@ -170,6 +171,22 @@ export async function startEsServer(listen: string, ctx: EsContext): Promise<Run
       }
     },
   };
+}
+
+/**
+ * Elasticsearch 6's typed document paths, `POST /{index}/{type}` and `PUT|POST /{index}/{type}/{id}`,
+ * as `/{index}/_doc[/{id}]` (the type is dropped, as `_type` is in `_bulk`). rsyslog's omelasticsearch
+ * sends `POST /{index}/events` in its default single-document mode unless `esVersion.major="8"` is set.
+ * Paths whose index or second part starts with `_` are endpoints (`/_cat/indices`, `/i/_search`) and
+ * stay as they are.
+ */
+export function untypedDocPath(method: string, url: string): string {
+  if (method !== 'POST' && method !== 'PUT') return url;
+  const q = url.indexOf('?');
+  const pathname = q < 0 ? url : url.slice(0, q);
+  const m = /^\/([^/_][^/]*)\/([^/_][^/]*)(\/[^/]+)?\/?$/.exec(pathname);
+  if (m === null || (method === 'PUT' && m[3] === undefined)) return url;
+  return `/${m[1]}/_doc${m[3] ?? ''}${q < 0 ? '' : url.slice(q)}`;
 }
 
 /** `ApiKey base64(id:key)`, as clients build it from an id and a key: the key part is the token. */
