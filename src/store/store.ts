@@ -130,7 +130,18 @@ export interface Metric {
   field?: string;
   /** For percentile: 0..100. */
   percentile?: number;
+  /**
+   * For cardinality: counted exactly up to this many distinct values; beyond it a backend may estimate
+   * within Elasticsearch's error (a few per cent) or stay exact, as the DuckDB store does. Elasticsearch's
+   * `precision_threshold`: default CARDINALITY_PRECISION_DEFAULT, at most CARDINALITY_PRECISION_MAX.
+   */
+  precisionThreshold?: number;
 }
+
+/** Elasticsearch's default `precision_threshold` of `cardinality`. */
+export const CARDINALITY_PRECISION_DEFAULT = 3000;
+/** Elasticsearch's largest `precision_threshold`: larger values are clamped to it. */
+export const CARDINALITY_PRECISION_MAX = 40_000;
 
 export interface GroupRequest {
   filter: FilterNode;
@@ -143,6 +154,8 @@ export interface GroupRequest {
    * compute a child level only for the parent buckets kept.
    */
   keyValues?: (unknown[] | null)[];
+  /** Only events stored after this snapshot was taken (its complement in FindRequest.snapshot): incremental caches such as the ES mapping cache. */
+  since?: StoreSnapshot;
   nowMs?: number;
 }
 

@@ -18,7 +18,7 @@ import type { FieldInfo } from '../../store/store.js';
 import type { FilterNode } from '../../query/ast.js';
 import type { EsContext } from './context.js';
 import { UNINDEXED } from './search.js';
-import { fieldsByIndex } from './mappings.js';
+import { fieldsByIndex, forgetIndexFields } from './mappings.js';
 import { BUILTIN_LOGS_TEMPLATE, matchingIndexTemplate, mergeMappings, normaliseComponentTemplate, normaliseIndexTemplate, normaliseLegacyTemplate, templateMappings } from './templates.js';
 import {
   EsError,
@@ -955,6 +955,7 @@ export function registerEsAdminRoutes(app: FastifyInstance, ctx: EsContext, meta
     const withEvents = indices.filter((i) => i.count > 0).map((i) => i.name);
     // Bounded filters: a delete of thousands of daily indices goes in slices.
     for (let i = 0; i < withEvents.length; i += 200) await ctx.store.deleteWhere(namesFilter(withEvents.slice(i, i + 200)));
+    forgetIndexFields(ctx.store, withEvents);
     let changed = false;
     for (const i of indices) if (meta.indices.delete(i.name)) changed = true;
     if (changed) meta.persist('indices');

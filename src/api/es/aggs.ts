@@ -14,7 +14,7 @@
  */
 import type { FieldType } from '../../core/event.js';
 import type { FilterNode } from '../../query/ast.js';
-import type { GroupKey, GroupRow, Metric, Store, TimeRange } from '../../store/store.js';
+import { CARDINALITY_PRECISION_DEFAULT, CARDINALITY_PRECISION_MAX, type GroupKey, type GroupRow, type Metric, type Store, type TimeRange } from '../../store/store.js';
 import {
   andOf,
   calendarAddMs,
@@ -78,6 +78,8 @@ interface MetricSpec {
   isDate: boolean;
   percents: number[];
   keyed: boolean;
+  /** cardinality: Elasticsearch's precision_threshold, clamped to 0..40,000. */
+  precisionThreshold?: number;
   format?: string;
   meta?: unknown;
 }
@@ -200,6 +202,19 @@ function bad(reason: string): EsRequestError {
   return new EsRequestError('illegal_argument_exception', reason);
 }
 
+/**
+ * `precision_threshold` as Elasticsearch reads it: a whole number (numeric strings too), default 3,000;
+ * negative is its illegal_argument_exception, above 40,000 acts as 40,000 (its documented clamp).
+ */
+function parsePrecisionThreshold(v: unknown, name: string): number {
+  if (v === undefined || v === null) return CARDINALITY_PRECISION_DEFAULT;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw new EsRequestError('x_content_parse_exception', `[cardinality] failed to parse field [precision_threshold]: ${JSON.stringify(v)} is not a number in [${name}]`);
+  const whole = Math.trunc(n);
+  if (whole < 0) throw bad(`[precisionThreshold] must be greater than or equal to 0. Found [${whole}] in [${name}]`);
+  return Math.min(whole, CARDINALITY_PRECISION_MAX);
+}
+
 function parseAggs(aggs: unknown, where: string, opts: TranslateOptions, nowMs: number): AggSpec[] {
   if (!isObj(aggs)) throw new EsRequestError('parsing_exception', `[${where}] must be an object of named aggregations`);
   return Object.entries(aggs).map(([name, def]) => parseAgg(name, def, opts, nowMs));
@@ -233,6 +248,7 @@ function parseAgg(name: string, def: unknown, opts: TranslateOptions, nowMs: num
       }
       percents = body.percents as number[];
     }
+    const precisionThreshold = type === 'cardinality' ? parsePrecisionThreshold(body.precision_threshold, name) : undefined;
     return {
       kind: 'metric',
       name,
@@ -241,6 +257,7 @@ function parseAgg(name: string, def: unknown, opts: TranslateOptions, nowMs: num
       isDate: typeOf(f) === 'timestamp',
       percents,
       keyed: body.keyed !== false,
+      ...(precisionThreshold === undefined ? {} : { precisionThreshold }),
       format: typeof body.format === 'string' ? body.format : undefined,
       meta: def.meta,
     };
@@ -594,6 +611,8 @@ function metricsOf(m: MetricSpec): Metric[] {
       return m.percents.map((p) => ({ fn: 'percentile', field: m.field, percentile: p }));
     case 'stats':
       return (['value_count', 'min', 'max', 'avg', 'sum'] as const).map((fn) => ({ fn, field: m.field }));
+    case 'cardinality':
+      return [{ fn: 'cardinality', field: m.field, precisionThreshold: m.precisionThreshold ?? CARDINALITY_PRECISION_DEFAULT }];
     default:
       return [{ fn: m.type, field: m.field }];
   }

@@ -29,6 +29,7 @@ import {
 import type { EsContext } from './context.js';
 import { andOf, orOf, splitTimeRange, translateQuery, translateQueryString } from './dsl.js';
 import { EsError, illegalArgument, resourceNotFound } from './errors.js';
+import { forgetIndexFields } from './mappings.js';
 import { documentToEvent, hitToEvent, mergeDoc, sameEvent, sourceOfEvent } from './write.js';
 
 type Params = Record<string, string>;
@@ -695,6 +696,7 @@ export function registerEsIndexRoutes(app: FastifyInstance, ctx: EsContext, meta
         for (const [index, ids] of byIndex) {
           const idFilter = orOf(ids.map((id) => term('_id', id)));
           await ctx.store.deleteWhere(andOf([term('_index', index), idFilter]));
+          forgetIndexFields(ctx.store, [index]);
         }
         if (writes.length > 0) await ctx.store.write(writes);
         if (kind === 'update') status.updated += writes.length;

@@ -32,6 +32,7 @@ import type { DocumentTransform, EsContext } from './context.js';
 import { answerFilter, BulkAnswer, WHOLE_ANSWER, writeResponse, type AnswerFilter, type ItemResult } from './bulk-answer.js';
 import { bad, BulkReader, checkActionMeta, parseSource, preview, type BulkAction, type BulkOp } from './bulk-body.js';
 import { esErrorBody, EsError, itemError, type EsErrorCause } from './errors.js';
+import { forgetIndexFields } from './mappings.js';
 
 /** Fields Elasticsearch refuses inside a document's source. */
 const METADATA_FIELDS = new Set(['_id', '_index', '_source', '_routing', '_seq_no', '_version', '_primary_term', '_ignored', '_field_names', '_doc_count', '_tier', '_data_stream_timestamp']);
@@ -623,6 +624,7 @@ export class EsWriter {
         const idFilter: FilterNode = part.length === 1 ? term('_id', part[0]) : { kind: 'or', children: part.map((id) => term('_id', id)) };
         await this.ctx.store.deleteWhere({ kind: 'and', children: [term('_index', index), idFilter] });
       }
+      forgetIndexFields(this.ctx.store, [index]);
     }
     const events = fresh;
     for (const s of states.values()) if (s.dirty && s.exists && s.event) events.push(s.event);

@@ -185,7 +185,7 @@ type PendingWrite =
  */
 function countsPlan(req: GroupRequest): { every: number; offset: number; facet?: FacetField } | null {
   const [time, split] = req.keys;
-  if (req.filter.kind !== 'all' || !req.metrics.every((m) => m.fn === 'count') || req.keyValues?.some((v) => v)) return null;
+  if (req.filter.kind !== 'all' || req.since || !req.metrics.every((m) => m.fn === 'count') || req.keyValues?.some((v) => v)) return null;
   if (time?.kind !== 'time' || time.field !== '@timestamp' || req.keys.length > 2) return null;
   const every = Math.max(1, Math.round(time.intervalMicros));
   const offset = Math.round(time.offsetMicros ?? 0);
@@ -1532,13 +1532,13 @@ export class DuckDBStore implements Store {
     const params: DuckDBValue[] = [];
     const bare = await this.bareColumns(req.filter, req.range ?? ALL_TIME);
     const ctx = this.context(params, nowMs, bare);
-    const where = compileFilter(req.filter, ctx);
+    const where = req.since ? `(${compileFilter(req.filter, ctx)})${sinceCondition(req.since)}` : compileFilter(req.filter, ctx);
     const keys = req.keys.map((k) => keySql(k, ctx));
     const args: string[] = [];
     const metricExprs = req.metrics.map((m, i) => {
       const arg = m.field === undefined ? null : metricArg(this.columnRef(m.field), ctx, m.fn);
       if (arg !== null) args.push(`${arg} AS m${i}`);
-      return metricSql(m, () => (arg === null ? null : `m${i}`));
+      return metricSql(m, () => (arg === null ? null : `m${i}`), m.field !== undefined && this.columnRef(m.field)?.list === true);
     });
     const range = req.range ?? ALL_TIME;
     // Counts over time without a filter (split by a facet field, or not): blocks wholly inside the range
@@ -1747,6 +1747,16 @@ function snapshotCondition(snapshot: StoreSnapshot | undefined): string {
   if (!snapshot) return '';
   const whens = [...snapshot.marks].map(([day, mark]) => `WHEN ${Math.floor(day)} THEN ${Math.floor(mark)}`);
   return whens.length === 0 ? ' AND FALSE' : ` AND _seq < (CASE _day ${whens.join(' ')} ELSE 0 END)`;
+}
+
+/**
+ * The rows stored after a snapshot (GroupRequest.since): per day, those at or past its mark; days made after it, all.
+ * Plain comparisons per day, so that Parquet row groups below the mark are skipped by their `_seq` statistics.
+ */
+function sinceCondition(snapshot: StoreSnapshot): string {
+  const days = [...snapshot.marks].map(([day, mark]) => `(_day = ${Math.floor(day)} AND _seq >= ${Math.floor(mark)})`);
+  if (days.length === 0) return '';
+  return ` AND (${days.join(' OR ')} OR _day NOT IN (${[...snapshot.marks.keys()].map((d) => Math.floor(d)).join(', ')}))`;
 }
 
 const ID_EXPR = "coalesce(_doc_id, CAST(_day AS VARCHAR) || '-' || CAST(_seq AS VARCHAR))";
