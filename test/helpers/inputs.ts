@@ -91,12 +91,15 @@ export async function waitForHits(store: DuckDBStore, q: string, n: number, time
   }
 }
 
-/** Polls a condition (bounded); throws with `what` when it never holds. */
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+/**
+ * Polls a condition (bounded); throws with `what` when it never holds. A function for `what` is the
+ * whole message, read at the timeout (what has arrived by then, what a child process said).
+ */
+export async function waitFor(what: string | (() => string), cond: () => boolean | Promise<boolean>, timeoutMs = 30_000, intervalMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
+    if (Date.now() > deadline) throw new Error(typeof what === 'string' ? `timed out waiting for ${what}` : what());
+    await sleep(intervalMs);
   }
 }
 

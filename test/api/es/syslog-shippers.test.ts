@@ -32,6 +32,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { apiGet, freePort, REPO_ROOT, removeDir, sleep, spawnServer, stopChild as stopServer, tempDir, type ChildServer, type Hits } from '../../helpers/server.js';
 import { http as esHttp, startEs, type Answer, type EsTestServer } from './helpers.js';
+import { waitFor } from '../../helpers/inputs.js';
 
 /**
  * The server runs with an API token, as a deployment reachable by syslog daemons would: they send it
@@ -539,11 +540,7 @@ describe('rsyslog omelasticsearch', () => {
         const logged = errorFileMessages(file);
         return refused.filter((s) => logged.has(s.message)).length;
       };
-      const deadline = Date.now() + 60_000;
-      while (inFile(files.bulkErrors) < refused.length || inFile(files.singleErrors) < refused.length) {
-        if (Date.now() > deadline) throw new Error(`refused messages in the error files: bulk ${inFile(files.bulkErrors)}, single ${inFile(files.singleErrors)} of ${refused.length}; rsyslog said: ${said()}`);
-        await sleep(100);
-      }
+      await waitFor(() => `refused messages in the error files: bulk ${inFile(files.bulkErrors)}, single ${inFile(files.singleErrors)} of ${refused.length}; rsyslog said: ${said()}`, async () => !(inFile(files.bulkErrors) < refused.length || inFile(files.singleErrors) < refused.length), 60_000, 100);
       for (const file of [files.bulkErrors, files.singleErrors]) {
         assert.match(fs.readFileSync(file, 'utf8'), /index_closed_exception/, `${path.basename(file)} holds the server's reason`);
       }
@@ -553,11 +550,7 @@ describe('rsyslog omelasticsearch', () => {
       assert.equal(closedPhase.filter((r) => r.path === '/rsyslog-single/_doc').length, refused.length, 'one single-mode request a refused message');
       assert.ok(closedPhase.every((r) => r.status === (r.path === '/_bulk' ? 200 : 400)), `answers: ${closedPhase.map((r) => `${r.path} ${r.status}`).join(', ')}`);
       const failedBefore = before?.['failed.es'] ?? 0;
-      const statsDeadline = Date.now() + 30_000;
-      while ((omesStats(files.stats)?.['failed.es'] ?? 0) < failedBefore + closedPhase.length) {
-        if (Date.now() > statsDeadline) throw new Error(`omelasticsearch's failed.es went from ${failedBefore} to ${omesStats(files.stats)?.['failed.es']}, expected +${closedPhase.length} (one a refused request)`);
-        await sleep(100);
-      }
+      await waitFor(() => `omelasticsearch's failed.es went from ${failedBefore} to ${omesStats(files.stats)?.['failed.es']}, expected +${closedPhase.length} (one a refused request)`, async () => !((omesStats(files.stats)?.['failed.es'] ?? 0) < failedBefore + closedPhase.length), 30_000, 100);
       assert.equal(omesStats(files.stats)?.['failed.es'], failedBefore + closedPhase.length, 'failed.es: one a refused request');
       for (const idx of ['rsyslog-bulk', 'rsyslog-single']) {
         const r = await esApi(es, 'POST', `/${idx}/_open`);
@@ -781,11 +774,7 @@ log { source(s_single); destination(d_single); flags(flow-control); };
       await sendTcp(port.single, sent.map((s) => s.line), 'octet-counted');
       const es = servers!.esUrl;
       const base = servers!.server.url;
-      const deadline = Date.now() + 60_000;
-      while ((await search(base, `MESSAGE:*${m}*`)).total < sent.length) {
-        if (Date.now() > deadline) throw new Error(`the ${sent.length} messages of ${m} did not arrive; syslog-ng said: ${said()}`);
-        await sleep(100);
-      }
+      await waitFor(() => `the ${sent.length} messages of ${m} did not arrive; syslog-ng said: ${said()}`, async () => !((await search(base, `MESSAGE:*${m}*`)).total < sent.length), 60_000, 100);
       const one = sent[2];
       assert.equal((await search(base, `MESSAGE:"${one.message}"`)).total, 1, 'native: MESSAGE:"whole text"');
       assert.equal((await search(base, `MESSAGE:*${m}*`)).total, sent.length, 'native: MESSAGE:*marker*');
@@ -806,11 +795,7 @@ log { source(s_single); destination(d_single); flags(flow-control); };
       const sent = messages(m, 3);
       await sendTcp(port.single, sent.map((s) => s.line), 'octet-counted');
       const base = servers!.server.url;
-      const deadline = Date.now() + 60_000;
-      while ((await search(base, `MESSAGE:*${m}*`)).total < sent.length) {
-        if (Date.now() > deadline) throw new Error(`the messages of ${m} did not arrive; syslog-ng said: ${said()}`);
-        await sleep(100);
-      }
+      await waitFor(() => `the messages of ${m} did not arrive; syslog-ng said: ${said()}`, async () => !((await search(base, `MESSAGE:*${m}*`)).total < sent.length), 60_000, 100);
       const failures: string[] = [];
       for (const q of [m, `MESSAGE:${m}`]) {
         const n = (await search(base, q)).total;
