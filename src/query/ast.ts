@@ -13,16 +13,21 @@ export interface Span {
 }
 
 /**
- * `field` is null for full-text terms (bare words and quoted phrases), which
- * search the `message` field.
+ * `field` is null for bare words and quoted phrases without a field, which search the words of
+ * every string field (`message` and the others, as Elasticsearch's `text` fields).
+ * A field named `f.keyword` (when no field has that very name) is `f`'s whole value, exactly.
  */
 export type FilterNode =
   | { kind: 'all' }
   | { kind: 'and'; children: FilterNode[] }
   | { kind: 'or'; children: FilterNode[] }
   | { kind: 'not'; child: FilterNode }
-  /** A bare word or `field:value`, matched case-insensitively as a whole token (full text) or whole value (field). */
-  | { kind: 'term'; field: string | null; value: string; span: Span }
+  /**
+   * A bare word or `field:value`: the words of the value in a row in a string field, case-insensitively;
+   * a number, boolean or time by value. `exact` (Elasticsearch's `term` and `terms`) compares a string
+   * field's whole value instead, still case-insensitively.
+   */
+  | { kind: 'term'; field: string | null; value: string; span: Span; exact?: boolean }
   /** A quoted phrase: `"connection refused"` or `field:"a phrase"`. */
   | { kind: 'phrase'; field: string | null; value: string; span: Span }
   /** A word containing `*` or `?` (unescaped): `host:web-*`, `err*`. `pattern` keeps the wildcards as written, escapes resolved. */

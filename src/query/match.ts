@@ -2,9 +2,9 @@
  * A filter evaluated on one event in memory, for live tail: events are matched as they are
  * stored, without a query to the store. It follows the store's SQL dialect (./dialects/duckdb.ts)
  * rule for rule, so that a tail shows what a search for the same query would find:
- * - `message` (and bare words) match whole words, a phrase its words in a row, case-insensitively;
- * - other fields match their whole value case-insensitively; numbers and booleans by value; a list
- *   when one element matches;
+ * - `message` and bare words (in any string field) match whole words, a phrase its words in a row, case-insensitively;
+ * - other string fields match by their words too (`f.keyword` the whole value, exactly; `_id`, `_index`
+ *   and list elements their whole value); numbers and booleans by value; a list when one element matches;
  * - wildcards match the whole value (or one word of the message);
  * - ranges compare numbers, and times for `@timestamp` and ISO-8601 values.
  */
@@ -43,27 +43,39 @@ export function compileMatcher(node: FilterNode, nowMs = Date.now()): Matcher {
     case 'phrase': {
       const field = node.field ?? 'message';
       if (field === 'message') {
-        const inMessage = messageMatcher(node.value);
+        const inMessage = textMatcher('message', node.value);
         if (node.field !== null) return inMessage;
-        // A bare word: the message's words, or the whole value of any other string field.
-        const lower = node.value.toLowerCase();
+        // A bare word: words of the message or of any other string field.
+        const test = wordsTest(node.value);
         return (e) => {
           if (inMessage(e)) return true;
           for (const name in e.fields) {
             if (BARE_EXCLUDED.has(name)) continue;
             const v = e.fields[name];
-            if (typeof v === 'string' && v.toLowerCase() === lower) return true;
+            if (typeof v === 'string' && test(v)) return true;
           }
           return false;
+        };
+      }
+      if (field.endsWith(KEYWORD_SUFFIX)) {
+        // `f.keyword`, when no field has that name: f's whole value, case-sensitively.
+        const base = field.slice(0, -KEYWORD_SUFFIX.length);
+        return (e) => {
+          const own = e.fields[field];
+          return own !== undefined ? anyValue(own, (v) => String(v) === node.value) : anyValue(valueOf(e, base), (v) => typeof v === 'string' && v === node.value);
         };
       }
       const lower = node.value.toLowerCase();
       const n = Number(node.value);
       const numeric = node.value.trim() !== '' && Number.isFinite(n);
+      const byWords = !(node.kind === 'term' && node.exact === true) && !WHOLE_VALUE_FIELDS.has(field);
+      const test = wordsTest(node.value);
       return (e) =>
         anyValue(valueOf(e, field), (v) => {
           if (typeof v === 'number') return numeric && v === n;
           if (typeof v === 'boolean') return String(v) === lower;
+          // Lists (tags) match an element whole, as the store's list columns do.
+          if (byWords && !Array.isArray(e.fields[field])) return test(String(v));
           return String(v).toLowerCase() === lower;
         });
     }
@@ -105,13 +117,24 @@ export function compileMatcher(node: FilterNode, nowMs = Date.now()): Matcher {
 /** Fields a bare word does not look in: the message is matched by word, ids and index names not at all. */
 const BARE_EXCLUDED = new Set(['message', '_id', '_index', 'tags', '@timestamp']);
 
-function messageMatcher(value: string): Matcher {
+/** String fields matched by their whole value, as the store does (ids, index names, list elements). */
+const WHOLE_VALUE_FIELDS = new Set(['_id', '_index', 'tags']);
+
+const KEYWORD_SUFFIX = '.keyword';
+
+/** The words of `value` in a row in a field's text (a value without words: its text, case-insensitively). */
+function textMatcher(field: string, value: string): Matcher {
+  const test = wordsTest(value);
+  return (e) => anyValue(valueOf(e, field), (v) => test(String(v)));
+}
+
+function wordsTest(value: string): (text: string) => boolean {
   const wanted = queryChunks(value);
   if (wanted.length === 0) {
     const literal = value.toLowerCase();
-    return (e) => anyValue(valueOf(e, 'message'), (v) => String(v).toLowerCase().includes(literal));
+    return (text) => text.toLowerCase().includes(literal);
   }
-  return (e) => anyValue(valueOf(e, 'message'), (v) => containsWords(String(v), wanted));
+  return (text) => containsWords(text, wanted);
 }
 
 function valueOf(e: MatchableEvent, field: string): unknown {
@@ -129,7 +152,7 @@ function anyValue(v: unknown, test: (x: string | number | boolean) => boolean): 
  * True when the chunks' words occur as consecutive words of `text`, each chunk's inside one
  * space-free token (the dialect's punctuation-only runs between them, NON_WORD+ between chunks).
  */
-function containsWords(text: string, chunks: string[][]): boolean {
+export function containsWords(text: string, chunks: string[][]): boolean {
   const wanted = chunks.flat();
   const lower = text.toLowerCase();
   // Cheap test first, as the dialect does with contains(): most events do not hold the longest word at all.

@@ -6,9 +6,10 @@
  * the values of every other field under that field's own seeds
  * (core/tokens.ts). Anything else leaves the block in.
  */
-import { textKeys } from '../core/tokens.js';
+import { queryChunks, textKeys } from '../core/tokens.js';
 import type { FilterNode } from './ast.js';
-import type { ColumnRef } from './dialects/dialect.js';
+import { wholeValueMatch, type ColumnRef } from './dialects/dialect.js';
+import { containsWords } from './match.js';
 
 export interface WordSet {
   mayContain(h1: number, h2: number): boolean;
@@ -32,20 +33,29 @@ export function indexedColumn(ref: ColumnRef | undefined): ref is ColumnRef & { 
   return !!ref && ref.type === 'string' && !ref.fullText && !ref.list && !ref.overflow && ref.column !== null && /^(host|source|level|f\d+)$/.test(ref.column);
 }
 
-function allKeys(value: string, column: string): BlockCondition | null {
+/**
+ * The condition for a block to possibly hold `value` in `column`: as its whole value (`whole`), or as
+ * words in a row in it. A value's words and n-grams are keys of the field either way; where the block's
+ * values are known exactly (facets), they are tested instead, whole or by their words.
+ */
+function allKeys(value: string, column: string, whole: boolean): BlockCondition | null {
   const keys = textKeys(value, column);
   if (keys.length === 0) return null;
   if (column === 'message') return (set) => keys.every(([a, b]) => set.mayContain(a, b));
   const lower = value.toLowerCase();
+  const chunks = queryChunks(value);
   return (set) => {
     const exact = set.valuesOf?.(column);
-    return exact ? exact.has(lower) : keys.every(([a, b]) => set.mayContain(a, b));
+    if (!exact) return keys.every(([a, b]) => set.mayContain(a, b));
+    if (whole) return exact.has(lower);
+    for (const v of exact) if (containsWords(v, chunks)) return true;
+    return false;
   };
 }
 
-/** Whether a block may hold `value` as a value of `column` (see allKeys). */
-export function mayHoldValue(set: WordSet, value: string, column: string): boolean {
-  return allKeys(value, column)?.(set) ?? true;
+/** Whether a block may hold the words of `value` in a row in `column` (see allKeys). */
+export function mayHoldWords(set: WordSet, value: string, column: string): boolean {
+  return allKeys(value, column, false)?.(set) ?? true;
 }
 
 /** Returns a predicate over a block's key set, or null when the filter cannot prune any block. */
@@ -54,19 +64,20 @@ export function bloomCondition(node: FilterNode, scope?: IndexScope): BlockCondi
     case 'term':
     case 'phrase': {
       if (node.field === null || node.field === 'message') {
-        const inMessage = allKeys(node.value, 'message');
+        const inMessage = allKeys(node.value, 'message', false);
         if (node.field !== null || !scope || !inMessage) return inMessage;
         const others: BlockCondition[] = [];
         for (const ref of scope.bareColumns(node.value)) {
-          // A bare word also matches other string fields by value; one the index cannot see keeps every block.
-          const c = indexedColumn(ref) ? allKeys(node.value, ref.column) : null;
+          // A bare word also matches words of other string fields; one the index cannot see keeps every block.
+          const c = indexedColumn(ref) ? allKeys(node.value, ref.column, false) : null;
           if (!c) return null;
           others.push(c);
         }
         return others.length === 0 ? inMessage : (set) => inMessage(set) || others.some((c) => c(set));
       }
       const ref = scope?.resolve(node.field);
-      return indexedColumn(ref) ? allKeys(node.value, ref.column) : null;
+      if (!indexedColumn(ref)) return null;
+      return allKeys(node.value, ref.column, wholeValueMatch(ref, node.kind === 'term' && node.exact === true) !== null);
     }
     case 'and': {
       const parts = node.children.map((c) => bloomCondition(c, scope)).filter((c): c is BlockCondition => c !== null);

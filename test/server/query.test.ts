@@ -154,7 +154,9 @@ describe('queries over a known data set', () => {
     await check('connection', (e) => words(e).includes('connection'));
     assert.deepEqual(await found('connection refused'), [3, 10, 33], 'juxtaposed words: both, anywhere');
     assert.deepEqual(await found('peer'), [20]);
-    assert.deepEqual(await found('users'), where((e) => e.message.includes('/api/users')));
+    // A bare word looks in every string field: `users` is a word of the path too.
+    assert.deepEqual(await found('users'), where((e) => e.message.includes('/api/users') || e.path === '/api/users'));
+    assert.deepEqual(await found('alice'), where((e) => e.user === 'alice'));
   });
 
   it('quoted phrases match the words in order', async () => {
@@ -177,11 +179,16 @@ describe('queries over a known data set', () => {
     await check('host:WEB-*', (e) => e.host.startsWith('web-'));
   });
 
-  it('field:value matches the whole value, strings case-insensitively', async () => {
+  it('field:value matches words of a string field case-insensitively, field.keyword the whole value exactly', async () => {
     await check('host:web-1', (e) => e.host === 'web-1');
     await check('host:WEB-1', (e) => e.host === 'web-1');
     await check('host:"db-1"', (e) => e.host === 'db-1');
-    assert.deepEqual(await found('host:web'), [], 'a field value is whole, not a word');
+    // A word of the value, as in an Elasticsearch text field: web-1, web-2… but not db-1.
+    await check('host:web', (e) => e.host.startsWith('web-'));
+    await check('path:api', (e) => /(^|[^0-9A-Za-z_])api([^0-9A-Za-z_]|$)/i.test(e.path));
+    await check('host.keyword:web-1', (e) => e.host === 'web-1');
+    assert.deepEqual(await found('host.keyword:web'), [], 'the keyword is the whole value');
+    assert.deepEqual(await found('host.keyword:WEB-1'), [], 'the keyword is case-sensitive');
     await check('status:404', (e) => e.status === 404);
     await check('level:error', (e) => e.level === 'error');
     await check('method:post', (e) => e.method === 'POST');

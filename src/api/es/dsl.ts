@@ -5,10 +5,12 @@
  * Semantics, where Logmill cannot be Elasticsearch:
  *  - Nothing is scored. Every hit scores 1.0; `should` clauses count only as
  *    far as `minimum_should_match` makes them required.
- *  - `message` is the one analyzed (full-text) field: `match`, `term` and
- *    query-string words on it match whole words, case-insensitively. Every
- *    other field behaves like a `keyword`: `match`, `term` and `match_phrase`
- *    compare the whole value, case-insensitively.
+ *  - Every string field is `text` with a `keyword` sub-field, as Elasticsearch's
+ *    dynamic mapping makes it: `match` and query-string words match its words,
+ *    `match_phrase` its words in a row, case-insensitively; `f.keyword` is the
+ *    whole value, case-sensitively. `term`, `terms` and a `wildcard` without
+ *    wildcards compare a string field's whole value, case-insensitively (more
+ *    forgiving than Elasticsearch, where `term` on a text field finds one token).
  *  - A query string without a field (and `default_field: "*"`) searches the message by word and every other string field by value (the bare-word rule of docs/query-language.md); a named `default_field` searches only it.
  *  - `default_operator` (query_string and `q=`) defaults to OR, as in
  *    Elasticsearch: Lucene's boolean rules apply (`a b` is a OR b, `+a b` is a,
@@ -103,6 +105,15 @@ function isNone(n: FilterNode): boolean {
 function term(field: string | null, value: string): FilterNode {
   return { kind: 'term', field, value, span: noSpan() };
 }
+
+/** A string field's whole value (case-insensitively), as Elasticsearch's `term` on a keyword. */
+function exactTerm(field: string, value: string): FilterNode {
+  // On the message, Elasticsearch's `term` finds one of its words: no whole value to compare.
+  if (field === FULL_TEXT_FIELD) return term(field, value);
+  return { kind: 'term', field, value, span: noSpan(), exact: true };
+}
+
+const KEYWORD_SUFFIX = '.keyword';
 
 function phrase(field: string | null, value: string): FilterNode {
   return { kind: 'phrase', field, value, span: noSpan() };
@@ -324,7 +335,9 @@ class Translator {
   }
 
   private field(name: string): string {
-    return this.opts.resolveField ? this.opts.resolveField(name) : name;
+    const resolved = this.opts.resolveField ? this.opts.resolveField(name) : name;
+    // `f.keyword` stays itself in queries: the store reads it as f's whole value, case-sensitively.
+    return resolved !== name && name === `${resolved}${KEYWORD_SUFFIX}` ? name : resolved;
   }
 
   /** A field the client named, resolved; `*` and `_all` mean the full-text field. */
@@ -465,9 +478,13 @@ class Translator {
     return this.analyzed(this.textField(field), value, operatorOf(o.operator, 'or'), o.minimum_should_match, o.zero_terms_query);
   }
 
-  /** A value matched as Elasticsearch's match query would: words on the full-text field, the whole value elsewhere. */
+  /**
+   * A value matched as Elasticsearch's match query would: any of its words (or all, by `operator`)
+   * in a text field, which every string field is; the value itself in a number, time or `.keyword`.
+   */
   private analyzed(field: string, value: string, operator: 'and' | 'or', msm: unknown, zeroTerms: unknown): FilterNode {
-    if (field !== FULL_TEXT_FIELD) return term(field, value);
+    const type = field === FULL_TEXT_FIELD ? 'string' : this.opts.fieldType?.(field);
+    if (field.endsWith(KEYWORD_SUFFIX) || (type !== undefined && type !== 'string')) return term(field, value);
     const ws = words(value);
     if (ws.length === 0) return zeroTerms === 'all' ? { kind: 'all' } : matchNone();
     const terms = ws.map((w) => term(field, w));
@@ -482,6 +499,7 @@ class Translator {
     const f = this.textField(field);
     const value = scalarText(o.query, 'match_phrase');
     if (f === FULL_TEXT_FIELD && words(value).length === 0) return o.zero_terms_query === 'all' ? { kind: 'all' } : matchNone();
+    // On a text field the phrase's words in a row; on `.keyword` the whole value (the store decides by the field).
     return phrase(f, value);
   }
 
@@ -534,7 +552,7 @@ class Translator {
 
   private term(field: string, spec: unknown): FilterNode {
     const o = isObj(spec) ? spec : { value: spec };
-    return term(this.field(field), scalarText(o.value, 'term'));
+    return exactTerm(this.field(field), scalarText(o.value, 'term'));
   }
 
   private terms(o: Obj): FilterNode {
@@ -544,7 +562,7 @@ class Translator {
     if (isObj(values)) throw unsupported('terms lookup in [terms] query');
     if (!Array.isArray(values)) throw malformed(`[terms] query requires an array of values for [${fields[0]}]`);
     const field = this.field(fields[0]);
-    return orOf(values.map((v) => term(field, scalarText(v, 'terms'))));
+    return orOf(values.map((v) => exactTerm(field, scalarText(v, 'terms'))));
   }
 
   private prefix(field: string, spec: unknown): FilterNode {
@@ -557,7 +575,7 @@ class Translator {
     const o = isObj(spec) ? spec : { value: spec };
     const value = scalarText(o.value ?? o.wildcard, 'wildcard');
     const f = this.field(field);
-    if (!/(?<!\\)(?:\\\\)*[*?]/.test(value)) return term(f, value.replace(/\\(.)/g, '$1'));
+    if (!/(?<!\\)(?:\\\\)*[*?]/.test(value)) return exactTerm(f, value.replace(/\\(.)/g, '$1'));
     return wildcard(f, value);
   }
 

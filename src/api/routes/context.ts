@@ -37,7 +37,8 @@ export function contextRoutes(app: FastifyInstance, ctx: ApiContext): void {
         } else if (Array.isArray(value)) {
           throw new BadRequest(`"${field}" holds a list in this event; surrounding events can be scoped only by fields with one value`);
         } else {
-          clauses.push({ kind: 'term', field, value: String(value), span: NO_SPAN });
+          // The same value, whole: `host:web-1` by its words would also take in web-1.example.com.
+          clauses.push({ kind: 'term', field, value: String(value), span: NO_SPAN, exact: true });
         }
       }
       const filter: FilterNode = clauses.length === 0 ? { kind: 'all' } : { kind: 'and', children: clauses };

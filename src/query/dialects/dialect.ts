@@ -17,6 +17,14 @@ export interface ColumnRef {
   fullText: boolean;
   /** A list column (`tags`): terms match any element. */
   list?: boolean;
+  /**
+   * A string field searched by its words, as Elasticsearch's `text` (with a `keyword` sub-field):
+   * `f:word` and `f:"a phrase"` match words in a row; wildcards still match the whole value.
+   * False for ids, index names and lists, whose values are matched whole.
+   */
+  words?: boolean;
+  /** `f.keyword`: the whole value of `f`, case-sensitively, as Elasticsearch's `keyword` sub-field. */
+  keyword?: boolean;
 }
 
 export interface DialectContext {
@@ -26,7 +34,17 @@ export interface DialectContext {
   nowMs: number;
   /**
    * The string fields other than `message` in which a bare word (`bad3e66365154cd4`, no field)
-   * may be the whole value, as the store's index says; none when absent (message only).
+   * may be found, as the store's index says; none when absent (message only).
    */
   bareColumns?(value: string): ColumnRef[];
+}
+
+/**
+ * How a term on a non-message field compares: `null` by its words (a string field, as Elasticsearch's
+ * `text`), `exact` the whole value case-sensitively (`f.keyword`), `value` the whole value
+ * case-insensitively (ids, index names, lists, Elasticsearch's `term`), or by value for numbers and times.
+ */
+export function wholeValueMatch(ref: ColumnRef, exact: boolean): 'exact' | 'value' | null {
+  if (ref.keyword) return 'exact';
+  return ref.words && !exact ? null : 'value';
 }

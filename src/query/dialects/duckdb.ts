@@ -8,7 +8,7 @@ import { parseTimeExpr } from '../../core/time.js';
 import { asciiLower, queryChunks, words } from '../../core/tokens.js';
 import type { FilterNode, Pipe } from '../ast.js';
 import { QueryError } from '../../store/store.js';
-import type { ColumnRef, DialectContext } from './dialect.js';
+import { wholeValueMatch, type ColumnRef, type DialectContext } from './dialect.js';
 
 /** The overflow map column: field name → value as text. */
 export const OVERFLOW_COLUMN = '_overflow';
@@ -26,7 +26,7 @@ export function compileFilter(node: FilterNode, ctx: DialectContext): string {
       if (node.children.length === 0) return 'TRUE';
       // Field comparisons before text scans: `Firefox AND host:web-3` runs the regular expressions
       // only on the rows of web-3 (AND is commutative; NULLs filter alike in either order).
-      const ordered = [...node.children].sort((a, b) => scanCost(a) - scanCost(b));
+      const ordered = [...node.children].sort((a, b) => scanCost(a, ctx) - scanCost(b, ctx));
       return `(${ordered.map((c) => compileFilter(c, ctx)).join(' AND ')})`;
     }
     case 'or': {
@@ -36,19 +36,19 @@ export function compileFilter(node: FilterNode, ctx: DialectContext): string {
       const rest: FilterNode[] = [];
       for (const c of node.children) {
         const ref = c.kind === 'term' && c.field !== null ? ctx.resolve(c.field) : undefined;
-        if (c.kind === 'term' && c.field !== null && ref && ref.column && ref.type === 'string' && !ref.fullText && !ref.list && !ref.overflow) {
+        const whole = c.kind === 'term' && ref ? wholeValueMatch(ref, c.exact === true) : null;
+        if (c.kind === 'term' && c.field !== null && ref && ref.column && ref.type === 'string' && !ref.fullText && whole && !ref.list && !ref.overflow) {
           const list = lists.get(c.field) ?? [];
-          list.push(c.value.toLowerCase());
+          list.push(whole === 'exact' ? c.value : c.value.toLowerCase());
           lists.set(c.field, list);
         } else rest.push(c);
       }
       const parts = rest.map((c) => compileFilter(c, ctx));
       for (const [field, values] of lists) {
         const ref = ctx.resolve(field) as ColumnRef;
+        const expr = ref.keyword ? (ref.column as string) : `lower(${ref.column})`;
         parts.push(
-          values.length === 1
-            ? `lower(${ref.column}) = ${ctx.param(values[0])}`
-            : `lower(${ref.column}) IN (${values.map((v) => ctx.param(v)).join(', ')})`,
+          values.length === 1 ? `${expr} = ${ctx.param(values[0])}` : `${expr} IN (${values.map((v) => ctx.param(v)).join(', ')})`,
         );
       }
       return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
@@ -72,13 +72,15 @@ export function compileFilter(node: FilterNode, ctx: DialectContext): string {
       if (!ref) return 'FALSE';
       // A bare word with inner punctuation (10.0.0.1, /api/v1) is matched as the phrase of its words, as Elasticsearch does.
       if (ref.fullText) {
-        const inMessage = fullTextMatch(ref, node.value, ctx);
+        const inMessage = fullTextMatch(ref.column ?? 'NULL', node.value, ctx);
         if (node.field !== null) return inMessage;
-        // A bare word also finds the events where it is the whole value of another string field (request_id, service).
-        const others = (ctx.bareColumns?.(node.value) ?? []).map((r) => valueEquals(r, node.value, ctx));
+        // A bare word also finds the events where it is a word of another string field (request_id, service, msg).
+        const others = (ctx.bareColumns?.(node.value) ?? []).map((r) => wordsMatch(r, node.value, ctx));
         return others.length === 0 ? inMessage : `(${[inMessage, ...others].join(' OR ')})`;
       }
-      return valueEquals(ref, node.value, ctx);
+      const whole = wholeValueMatch(ref, node.kind === 'term' && node.exact === true);
+      if (whole === null) return wordsMatch(ref, node.value, ctx);
+      return whole === 'exact' ? keywordEquals(ref, node.value, ctx) : valueEquals(ref, node.value, ctx);
     }
     case 'wildcard': {
       const field = node.field ?? 'message';
@@ -97,20 +99,40 @@ export function compileFilter(node: FilterNode, ctx: DialectContext): string {
 }
 
 /** A rough cost order of predicates: 0 for field comparisons, 1 for anything that scans text. */
-function scanCost(node: FilterNode): number {
+function scanCost(node: FilterNode, ctx: DialectContext): number {
   switch (node.kind) {
     case 'term':
-    case 'phrase':
+    case 'phrase': {
+      if (node.field === null) return 1;
+      const ref = ctx.resolve(node.field);
+      return ref && (ref.fullText || wholeValueMatch(ref, node.kind === 'term' && node.exact === true) === null) ? 1 : 0;
+    }
     case 'wildcard':
-      return node.field === null || node.field === 'message' || node.kind === 'wildcard' ? 1 : 0;
+      return 1;
     case 'and':
     case 'or':
-      return Math.max(0, ...node.children.map(scanCost));
+      return Math.max(0, ...node.children.map((c) => scanCost(c, ctx)));
     case 'not':
-      return scanCost(node.child);
+      return scanCost(node.child, ctx);
     default:
       return 0;
   }
+}
+
+/** The words of `value` in a row in a string field's value (and in its overflowed values, as text). */
+function wordsMatch(ref: ColumnRef, value: string, ctx: DialectContext): string {
+  const parts: string[] = [];
+  if (ref.column) parts.push(fullTextMatch(ref.column, value, ctx));
+  if (ref.overflow) parts.push(fullTextMatch(overflowExpr(ref.name, ctx, null), value, ctx));
+  return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
+}
+
+/** The whole value, case-sensitively: Elasticsearch's `keyword` sub-field. */
+function keywordEquals(ref: ColumnRef, value: string, ctx: DialectContext): string {
+  const parts: string[] = [];
+  if (ref.column) parts.push(ref.list ? `list_contains(${ref.column}, ${ctx.param(value)})` : `${ref.column} = ${ctx.param(value)}`);
+  if (ref.overflow) parts.push(`${overflowExpr(ref.name, ctx, null)} = ${ctx.param(value)}`);
+  return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
 }
 
 /** Applies a predicate to the field's column and, where values overflowed, to its overflow entry as text. */
@@ -147,10 +169,9 @@ function castText(text: string, type: ColumnRef['type']): string {
  * (`10.0.0.1`, `/api/v1/orders`) must be joined by punctuation only in the text, inside one
  * space-free token, which is what the index keeps n-grams of; chunks by any non-word run.
  */
-function fullTextMatch(ref: ColumnRef, text: string, ctx: DialectContext): string {
+function fullTextMatch(column: string, text: string, ctx: DialectContext): string {
   const chunks = queryChunks(text);
   const ws = chunks.flat();
-  const column = ref.column ?? 'NULL';
   if (ws.length === 0) {
     // Only punctuation: match it literally, case-insensitively.
     return `contains(lower(${column}), ${ctx.param(text.toLowerCase())})`;

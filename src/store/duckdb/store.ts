@@ -20,7 +20,7 @@ import { KIND, ScannedEvent } from '../../core/json-fields.js';
 import { INVALID_TIMESTAMP_FIELD } from '../../core/normalize.js';
 import { microsToIso } from '../../core/time.js';
 import type { FilterNode } from '../../query/ast.js';
-import { bareValues, bloomCondition, indexedColumn, mayHoldValue, type IndexScope, type WordSet } from '../../query/words.js';
+import { bareValues, bloomCondition, indexedColumn, mayHoldWords, type IndexScope, type WordSet } from '../../query/words.js';
 import type { ColumnRef, DialectContext } from '../../query/dialects/dialect.js';
 import { compileFilter, compilePipes, valueExpr } from '../../query/dialects/duckdb.js';
 import { BloomFilter } from '../bloom.js';
@@ -685,14 +685,34 @@ export class DuckDBStore implements Store {
   }
 
   private columnRef(name: string): ColumnRef | undefined {
+    const ref = this.plainColumnRef(name);
+    if (ref || !name.endsWith(KEYWORD_SUFFIX)) return ref;
+    // `host.keyword`, as Elasticsearch's dynamic mapping names a text field's whole value; a field
+    // that really has that name wins (above).
+    const base = this.plainColumnRef(name.slice(0, -KEYWORD_SUFFIX.length));
+    // A number or time has no sub-field in Elasticsearch; `status.keyword` is taken as `status`.
+    if (!base || base.type !== 'string') return base;
+    return { ...base, fullText: false, words: false, keyword: true };
+  }
+
+  private plainColumnRef(name: string): ColumnRef | undefined {
     const fixed = FIXED_COLUMNS[name];
     if (fixed) {
-      return { name, type: fixed.type, column: fixed.column, overflow: false, fullText: name === 'message', list: fixed.list };
+      // Index names and tags are matched whole; every other string field also by its words.
+      const words = fixed.type === 'string' && !fixed.list && name !== '_index' && name !== 'message';
+      return { name, type: fixed.type, column: fixed.column, overflow: false, fullText: name === 'message', list: fixed.list, words };
     }
     if (name === '_id') return { name, type: 'string', column: ID_EXPR, overflow: false, fullText: false };
     const entry = this.catalog.get(name);
     if (!entry) return undefined;
-    return { name, type: entry.type, column: entry.column, overflow: entry.column === null || entry.conflicts.size > 0, fullText: false };
+    return {
+      name,
+      type: entry.type,
+      column: entry.column,
+      overflow: entry.column === null || entry.conflicts.size > 0,
+      fullText: false,
+      words: entry.type === 'string',
+    };
   }
 
   private context(params: DuckDBValue[], nowMs: number, bare?: BareColumns): DialectContext {
@@ -742,7 +762,7 @@ export class DuckDBStore implements Store {
     const bareIn = (bloom: WordSet | null | undefined): Set<string> => {
       const out = new Set<string>();
       for (const ref of bareRefs) {
-        if (!bloom || !indexedColumn(ref) || bareValuesOf.some((v) => mayHoldValue(bloom, v, ref.column))) out.add(ref.column as string);
+        if (!bloom || !indexedColumn(ref) || bareValuesOf.some((v) => mayHoldWords(bloom, v, ref.column))) out.add(ref.column as string);
       }
       return out;
     };
@@ -876,7 +896,7 @@ export class DuckDBStore implements Store {
         value,
         candidates.filter((ref) => {
           if (unindexed || !indexedColumn(ref)) return true;
-          return blooms.some((b) => mayHoldValue(b, value, ref.column));
+          return blooms.some((b) => mayHoldWords(b, value, ref.column));
         }),
       );
     }
@@ -1758,6 +1778,9 @@ function sinceCondition(snapshot: StoreSnapshot): string {
   if (days.length === 0) return '';
   return ` AND (${days.join(' OR ')} OR _day NOT IN (${[...snapshot.marks.keys()].map((d) => Math.floor(d)).join(', ')}))`;
 }
+
+/** What names a string field's whole value, as Elasticsearch's dynamic mapping does. */
+const KEYWORD_SUFFIX = '.keyword';
 
 const ID_EXPR = "coalesce(_doc_id, CAST(_day AS VARCHAR) || '-' || CAST(_seq AS VARCHAR))";
 

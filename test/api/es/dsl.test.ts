@@ -36,6 +36,8 @@ function qs(text: string, opts: Parameters<typeof translateQueryString>[1] = {})
 }
 
 const t = (field: string | null, value: string) => ({ kind: 'term', field, value });
+/** Elasticsearch's `term`: a string field's whole value. */
+const te = (field: string, value: string) => ({ kind: 'term', field, value, exact: true });
 const ph = (field: string | null, value: string) => ({ kind: 'phrase', field, value });
 const wc = (field: string | null, pattern: string) => ({ kind: 'wildcard', field, pattern });
 const ex = (field: string) => ({ kind: 'exists', field });
@@ -79,7 +81,7 @@ describe('translateQuery: leaves', () => {
   });
 
   it('nodes carry empty spans', () => {
-    assert.deepEqual(translateQuery({ term: { host: 'a' } }), { kind: 'term', field: 'host', value: 'a', span: { start: 0, end: 0 } });
+    assert.deepEqual(translateQuery({ term: { host: 'a' } }), { kind: 'term', field: 'host', value: 'a', span: { start: 0, end: 0 }, exact: true });
   });
 
   it('match on message: words ORed by default, ANDed with operator and, minimum_should_match', () => {
@@ -98,10 +100,13 @@ describe('translateQuery: leaves', () => {
     assert.deepEqual(q({ match: { message: { query: '--', zero_terms_query: 'all' } } }), ALL);
   });
 
-  it('match on other fields is a whole-value term; numbers and booleans become text', () => {
-    assert.deepEqual(q({ match: { host: 'web-1 eu' } }), t('host', 'web-1 eu'));
-    assert.deepEqual(q({ match: { status: 500 } }), t('status', '500'));
-    assert.deepEqual(q({ match: { ok: { query: true } } }), t('ok', 'true'));
+  it('match on other fields: their words, as a text field; numbers, booleans and .keyword by value', () => {
+    assert.deepEqual(q({ match: { host: 'web-1 eu' } }), or(t('host', 'web'), t('host', '1'), t('host', 'eu')));
+    assert.deepEqual(q({ match: { host: { query: 'web-1', operator: 'and' } } }), and(t('host', 'web'), t('host', '1')));
+    assert.deepEqual(q({ match: { 'host.keyword': 'web-1 eu' } }), t('host.keyword', 'web-1 eu'));
+    const typed = { fieldType: (f: string) => (f === 'status' ? ('integer' as const) : f === 'ok' ? ('boolean' as const) : undefined) };
+    assert.deepEqual(q({ match: { status: 500 } }, typed), t('status', '500'));
+    assert.deepEqual(q({ match: { ok: { query: true } } }, typed), t('ok', 'true'));
   });
 
   it('match with type phrase (legacy) is match_phrase; fuzziness is refused', () => {
@@ -118,10 +123,10 @@ describe('translateQuery: leaves', () => {
   });
 
   it('multi_match: best_fields, most_fields, phrase, cross_fields; * means message; boosts dropped', () => {
-    assert.deepEqual(q({ multi_match: { query: 'web-1', fields: ['host^3', 'source'] } }), or(t('host', 'web-1'), t('source', 'web-1')));
+    assert.deepEqual(q({ multi_match: { query: 'web-1', fields: ['host^3', 'source'] } }), or(or(t('host', 'web'), t('host', '1')), or(t('source', 'web'), t('source', '1'))));
     assert.deepEqual(
       q({ multi_match: { query: 'disk full', fields: ['message', 'host'], type: 'most_fields' } }),
-      or(or(t('message', 'disk'), t('message', 'full')), t('host', 'disk full')),
+      or(or(t('message', 'disk'), t('message', 'full')), or(t('host', 'disk'), t('host', 'full'))),
     );
     assert.deepEqual(q({ multi_match: { query: 'disk full', fields: ['*'], type: 'phrase' } }), ph('message', 'disk full'));
     assert.deepEqual(q({ multi_match: { query: 'disk full', operator: 'and' } }), and(t('message', 'disk'), t('message', 'full')));
@@ -138,12 +143,12 @@ describe('translateQuery: leaves', () => {
   });
 
   it('term and terms: exact values; on message a word', () => {
-    assert.deepEqual(q({ term: { 'host.name': 'Web-1' } }), t('host.name', 'Web-1'));
-    assert.deepEqual(q({ term: { status: { value: 404, boost: 2 } } }), t('status', '404'));
+    assert.deepEqual(q({ term: { 'host.name': 'Web-1' } }), te('host.name', 'Web-1'));
+    assert.deepEqual(q({ term: { status: { value: 404, boost: 2 } } }), te('status', '404'));
     assert.deepEqual(q({ term: { message: 'error' } }), t('message', 'error'));
-    assert.deepEqual(q({ term: { ok: false } }), t('ok', 'false'));
-    assert.deepEqual(q({ terms: { status: [500, 503], boost: 1 } }), or(t('status', '500'), t('status', '503')));
-    assert.deepEqual(q({ terms: { status: [500] } }), t('status', '500'));
+    assert.deepEqual(q({ term: { ok: false } }), te('ok', 'false'));
+    assert.deepEqual(q({ terms: { status: [500, 503], boost: 1 } }), or(te('status', '500'), te('status', '503')));
+    assert.deepEqual(q({ terms: { status: [500] } }), te('status', '500'));
     assert.deepEqual(q({ terms: { status: [] } }), NONE);
     assert.match(unsupportedReason(() => q({ terms: { user: { index: 'users', id: '2', path: 'followers' } } })), /terms lookup/);
   });
@@ -158,10 +163,11 @@ describe('translateQuery: leaves', () => {
     assert.deepEqual(q({ prefix: { path: '/api/v*' } }), wc('path', '/api/v\\**'));
     assert.deepEqual(q({ prefix: { path: { value: 'a?b', case_insensitive: true } } }), wc('path', 'a\\?b*'));
     assert.deepEqual(q({ wildcard: { host: 'web-*' } }), wc('host', 'web-*'));
+    assert.deepEqual(q({ wildcard: { host: 'web-1' } }), te('host', 'web-1'));
     assert.deepEqual(q({ wildcard: { host: { value: 'w?b-1', case_insensitive: true } } }), wc('host', 'w?b-1'));
     assert.deepEqual(q({ wildcard: { host: { wildcard: 'db*' } } }), wc('host', 'db*'));
-    assert.deepEqual(q({ wildcard: { host: 'plain' } }), t('host', 'plain'));
-    assert.deepEqual(q({ wildcard: { host: 'a\\*' } }), t('host', 'a*'));
+    assert.deepEqual(q({ wildcard: { host: 'plain' } }), te('host', 'plain'));
+    assert.deepEqual(q({ wildcard: { host: 'a\\*' } }), te('host', 'a*'));
   });
 });
 
@@ -242,27 +248,27 @@ describe('translateQuery: bool', () => {
   it('must and filter are ANDed, must_not negated', () => {
     assert.deepEqual(
       q({ bool: { must: [{ term: { a: '1' } }], filter: { term: { b: '2' } }, must_not: [{ term: { c: '3' } }] } }),
-      and(t('a', '1'), t('b', '2'), not(t('c', '3'))),
+      and(te('a', '1'), te('b', '2'), not(te('c', '3'))),
     );
-    assert.deepEqual(q({ bool: { must_not: { term: { c: '3' } } } }), not(t('c', '3')));
+    assert.deepEqual(q({ bool: { must_not: { term: { c: '3' } } } }), not(te('c', '3')));
     assert.deepEqual(q({ bool: {} }), ALL);
     assert.deepEqual(q({ bool: { filter: [{ match_all: {} }] } }), ALL);
   });
 
   it('should alone: at least one (default minimum_should_match 1)', () => {
-    assert.deepEqual(q({ bool: { should: [{ term: { a: '1' } }, { term: { a: '2' } }] } }), or(t('a', '1'), t('a', '2')));
+    assert.deepEqual(q({ bool: { should: [{ term: { a: '1' } }, { term: { a: '2' } }] } }), or(te('a', '1'), te('a', '2')));
   });
 
   it('should beside must or filter: optional (default 0)', () => {
-    assert.deepEqual(q({ bool: { filter: [{ term: { b: '2' } }], should: [{ term: { a: '1' } }] } }), t('b', '2'));
-    assert.deepEqual(q({ bool: { must_not: [{ term: { b: '2' } }], should: [{ term: { a: '1' } }] } }), not(t('b', '2')));
+    assert.deepEqual(q({ bool: { filter: [{ term: { b: '2' } }], should: [{ term: { a: '1' } }] } }), te('b', '2'));
+    assert.deepEqual(q({ bool: { must_not: [{ term: { b: '2' } }], should: [{ term: { a: '1' } }] } }), not(te('b', '2')));
   });
 
   it('minimum_should_match: numbers, negatives, percentages, conditionals, too many', () => {
     const should = [{ term: { a: '1' } }, { term: { a: '2' } }, { term: { a: '3' } }];
-    const a1 = t('a', '1');
-    const a2 = t('a', '2');
-    const a3 = t('a', '3');
+    const a1 = te('a', '1');
+    const a2 = te('a', '2');
+    const a3 = te('a', '3');
     const twoOfThree = or(and(a1, a2), and(a1, a3), and(a2, a3));
     assert.deepEqual(q({ bool: { should, minimum_should_match: 2 } }), twoOfThree);
     assert.deepEqual(q({ bool: { should, minimum_should_match: -1 } }), twoOfThree);
@@ -272,7 +278,7 @@ describe('translateQuery: bool', () => {
     assert.deepEqual(q({ bool: { should, minimum_should_match: '-33%' } }), and(a1, a2, a3));
     assert.deepEqual(q({ bool: { should, minimum_should_match: '100%' } }), and(a1, a2, a3));
     assert.deepEqual(q({ bool: { should, minimum_should_match: 4 } }), NONE);
-    assert.deepEqual(q({ bool: { filter: [{ term: { b: '1' } }], should, minimum_should_match: 1 } }), and(t('b', '1'), or(a1, a2, a3)));
+    assert.deepEqual(q({ bool: { filter: [{ term: { b: '1' } }], should, minimum_should_match: 1 } }), and(te('b', '1'), or(a1, a2, a3)));
     assert.deepEqual(q({ bool: { should, minimum_should_match: '2<-1' } }), twoOfThree);
     assert.deepEqual(q({ bool: { should, minimum_should_match: '3<-1' } }), and(a1, a2, a3));
   });
@@ -296,11 +302,11 @@ describe('translateQuery: bool', () => {
           filter: [{ constant_score: { filter: { term: { b: '2' } }, boost: 3 } }],
         },
       }),
-      and(or(t('a', '1'), not(ex('x'))), t('b', '2')),
+      and(or(te('a', '1'), not(ex('x'))), te('b', '2')),
     );
-    assert.deepEqual(q({ dis_max: { queries: [{ term: { a: '1' } }, { term: { a: '2' } }], tie_breaker: 0.7 } }), or(t('a', '1'), t('a', '2')));
-    assert.deepEqual(q({ boosting: { positive: { term: { a: '1' } }, negative: { term: { b: '2' } }, negative_boost: 0.5 } }), t('a', '1'));
-    assert.deepEqual(q({ function_score: { query: { term: { a: '1' } }, functions: [] } }), t('a', '1'));
+    assert.deepEqual(q({ dis_max: { queries: [{ term: { a: '1' } }, { term: { a: '2' } }], tie_breaker: 0.7 } }), or(te('a', '1'), te('a', '2')));
+    assert.deepEqual(q({ boosting: { positive: { term: { a: '1' } }, negative: { term: { b: '2' } }, negative_boost: 0.5 } }), te('a', '1'));
+    assert.deepEqual(q({ function_score: { query: { term: { a: '1' } }, functions: [] } }), te('a', '1'));
     assert.match(unsupportedReason(() => q({ function_score: { query: { match_all: {} }, min_score: 2 } })), /\[min_score\] of \[function_score\]/);
   });
 
@@ -329,13 +335,13 @@ describe('translateQuery: unsupported and unknown queries', () => {
 });
 
 describe('translateQuery: field resolution', () => {
-  it('resolveField maps every field (host.keyword → host)', () => {
-    const opts = { resolveField: (f: string) => f.replace(/\.keyword$/, '') };
+  it('resolveField maps fields; a .keyword it maps to its text field stays .keyword in queries (the whole value)', () => {
+    const opts = { resolveField: (f: string) => (f === 'hostname' ? 'host' : f.replace(/\.keyword$/, '')) };
     assert.deepEqual(
-      q({ bool: { filter: [{ term: { 'host.keyword': 'a' } }, { terms: { 'level.keyword': ['x'] } }, { exists: { field: 'user.keyword' } }] } }, opts),
-      and(t('host', 'a'), t('level', 'x'), ex('user')),
+      q({ bool: { filter: [{ term: { 'host.keyword': 'a' } }, { terms: { 'level.keyword': ['x'] } }, { exists: { field: 'user.keyword' } }, { term: { hostname: 'b' } }] } }, opts),
+      and(te('host.keyword', 'a'), te('level.keyword', 'x'), ex('user.keyword'), te('host', 'b')),
     );
-    assert.deepEqual(q({ query_string: { query: 'host.keyword:a b' } }, opts), or(t('host', 'a'), t(null, 'b')));
+    assert.deepEqual(q({ query_string: { query: 'host.keyword:a b' } }, opts), or(t('host.keyword', 'a'), t(null, 'b')));
   });
 });
 

@@ -788,9 +788,9 @@ log { source(s_single); destination(d_single); flags(flow-control); };
       assert.equal(await count(`MESSAGE:*${m}*`), sent.length, '_count q=MESSAGE:*marker*');
     });
 
-    // Issue 25 (every string field searchable by word): today a word of MESSAGE is not found. Marked
-    // todo so that the run names it without failing; it passes once issue 25 is done.
-    it('a word of MESSAGE is found by q=word, MESSAGE:word and match (issue 25)', { todo: 'issue 25: only `message` is searched by word' }, async () => {
+    // Every string field is searched by word, as Elasticsearch's text fields: syslog-ng's default
+    // template sends the text as MESSAGE.
+    it('a word of MESSAGE is found by q=word, MESSAGE:word and match', async () => {
       const m = marker('sngw');
       const sent = messages(m, 3);
       await sendTcp(port.single, sent.map((s) => s.line), 'octet-counted');
