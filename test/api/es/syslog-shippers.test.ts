@@ -197,6 +197,20 @@ async function runChild(cmd: string, args: string[]): Promise<string> {
   return c.output();
 }
 
+/** True while the daemon runs; once it has exited, throws with what it said (a wait for it would only time out). */
+function stillRunning(c: Child, name: string, said: () => string): boolean {
+  if (c.proc.exitCode !== null || c.proc.signalCode !== null) throw new Error(`${name} exited ${c.proc.exitCode ?? c.proc.signalCode}: ${said()}`);
+  return true;
+}
+
+/** Whether something accepts TCP connections on the loopback port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.end(() => resolve(true)));
+    s.on('error', () => resolve(false));
+  });
+}
+
 /** SIGTERM, then SIGKILL after 5 s; resolves once the child is gone. */
 async function stopChild(c: Child | null): Promise<void> {
   if (!c || c.proc.exitCode !== null || c.proc.signalCode !== null) return;
@@ -317,6 +331,14 @@ async function startServers(): Promise<Servers> {
   const server = await spawnServer(dir, ['--es', `127.0.0.1:${esPort}`, '--token', TOKEN], 30_000, TOKEN);
   track(server.proc);
   return { server, esUrl: `http://127.0.0.1:${esPort}`, dir };
+}
+
+/** Stops a daemon, then the proxy and the servers it shipped to, and removes their files. */
+async function tearDown(daemon: Child | null, proxy: RecordingProxy | null, servers: Servers | null, dir: string): Promise<void> {
+  await stopChild(daemon);
+  await proxy?.close();
+  await stopServers(servers);
+  if (dir) removeDir(dir);
 }
 
 async function stopServers(s: Servers | null): Promise<void> {
@@ -448,28 +470,14 @@ describe('rsyslog omelasticsearch', () => {
       // -N1 checks the config first, so that a bad one fails with rsyslogd's own words
       await runChild(bin, ['-N1', '-f', confFile]);
       rsyslog = spawnChild(bin, ['-n', '-f', confFile, '-i', path.join(dir, 'rsyslogd.pid')]);
-      // Ready once both inputs accept connections.
-      const deadline = Date.now() + 15_000;
+      // Ready once its inputs accept connections.
+      const daemon = rsyslog;
       for (const p of [port.bulk, port.single, port.typed]) {
-        for (;;) {
-          if (rsyslog.proc.exitCode !== null) throw new Error(`rsyslogd exited ${rsyslog.proc.exitCode}: ${said()}`);
-          const ok = await new Promise<boolean>((resolve) => {
-            const s = net.connect(p, '127.0.0.1', () => s.end(() => resolve(true)));
-            s.on('error', () => resolve(false));
-          });
-          if (ok) break;
-          if (Date.now() > deadline) throw new Error(`rsyslogd's imtcp did not listen on ${p} within 15 s: ${said()}`);
-          await sleep(50);
-        }
+        await waitFor(() => `rsyslogd's imtcp did not listen on ${p} within 15 s: ${said()}`, async () => stillRunning(daemon, 'rsyslogd', said) && (await accepts(p)), 15_000, 50);
       }
     });
 
-    after(async () => {
-      await stopChild(rsyslog);
-      await proxy?.close();
-      await stopServers(servers);
-      if (dir) removeDir(dir);
-    });
+    after(() => tearDown(rsyslog, proxy, servers, dir));
 
     const rsyslogFields = (s: Sent): Record<string, unknown> => ({ host: s.host, program: s.program, procid: s.pid ?? '-', severity: 'info', '@timestamp': s.at });
 
@@ -701,20 +709,11 @@ log { source(s_single); destination(d_single); flags(flow-control); };
       // a bad config fails here with syslog-ng's own words
       await runChild(tree.bin, [...state, '--syntax-only', '-f', confFile]);
       sng = spawnChild(tree.bin, [...state, '-F', '-e', '-f', confFile]);
-      const deadline = Date.now() + 15_000;
-      while (!said().includes('syslog-ng starting up')) {
-        if (sng.proc.exitCode !== null || sng.proc.signalCode !== null) throw new Error(`syslog-ng exited ${sng.proc.exitCode ?? sng.proc.signalCode}: ${said()}`);
-        if (Date.now() > deadline) throw new Error(`syslog-ng did not start within 15 s: ${said()}`);
-        await sleep(50);
-      }
+      const daemon = sng;
+      await waitFor(() => `syslog-ng did not start within 15 s: ${said()}`, () => stillRunning(daemon, 'syslog-ng', said) && said().includes('syslog-ng starting up'), 15_000, 50);
     });
 
-    after(async () => {
-      await stopChild(sng);
-      await proxy?.close();
-      await stopServers(servers);
-      if (dir) removeDir(dir);
-    });
+    after(() => tearDown(sng, proxy, servers, dir));
 
     // the default template's keys: `$(format-json --scope rfc5424 …)` plus @timestamp
     const sngFields = (s: Sent): Record<string, unknown> => ({
