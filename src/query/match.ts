@@ -11,6 +11,7 @@
 import { parseTimeExpr } from '../core/time.js';
 import { asciiLower, queryChunks, words, wordsWithJoins } from '../core/tokens.js';
 import type { FilterNode } from './ast.js';
+import { KEYWORD_SUFFIX } from './dialects/dialect.js';
 
 /** An event as matched: its time in microseconds and its fields by name (`_id`, `_index` included). */
 export interface MatchableEvent {
@@ -119,8 +120,6 @@ const BARE_EXCLUDED = new Set(['message', '_id', '_index', 'tags', '@timestamp']
 
 /** String fields matched by their whole value, as the store does (ids, index names, list elements). */
 const WHOLE_VALUE_FIELDS = new Set(['_id', '_index', 'tags']);
-
-const KEYWORD_SUFFIX = '.keyword';
 
 /** The words of `value` in a row in a field's text (a value without words: its text, case-insensitively). */
 function textMatcher(field: string, value: string): Matcher {

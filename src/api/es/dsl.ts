@@ -29,6 +29,7 @@ import type { FieldType } from '../../core/event.js';
 import { microsToIso } from '../../core/time.js';
 import { words } from '../../core/tokens.js';
 import type { FilterNode, Span } from '../../query/ast.js';
+import { KEYWORD_SUFFIX } from '../../query/dialects/dialect.js';
 import { parseFilter } from '../../query/parse.js';
 import type { TimeRange } from '../../store/store.js';
 
@@ -112,8 +113,6 @@ function exactTerm(field: string, value: string): FilterNode {
   if (field === FULL_TEXT_FIELD) return term(field, value);
   return { kind: 'term', field, value, span: noSpan(), exact: true };
 }
-
-const KEYWORD_SUFFIX = '.keyword';
 
 function phrase(field: string | null, value: string): FilterNode {
   return { kind: 'phrase', field, value, span: noSpan() };

@@ -39,6 +39,9 @@ export interface DialectContext {
   bareColumns?(value: string): ColumnRef[];
 }
 
+/** What names a string field's whole value (`host.keyword`), as Elasticsearch's dynamic mapping does. */
+export const KEYWORD_SUFFIX = '.keyword';
+
 /**
  * How a term on a non-message field compares: `null` by its words (a string field, as Elasticsearch's
  * `text`), `exact` the whole value case-sensitively (`f.keyword`), `value` the whole value

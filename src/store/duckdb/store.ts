@@ -21,7 +21,7 @@ import { INVALID_TIMESTAMP_FIELD } from '../../core/normalize.js';
 import { microsToIso } from '../../core/time.js';
 import type { FilterNode } from '../../query/ast.js';
 import { bareValues, bloomCondition, indexedColumn, mayHoldWords, type IndexScope, type WordSet } from '../../query/words.js';
-import type { ColumnRef, DialectContext } from '../../query/dialects/dialect.js';
+import { KEYWORD_SUFFIX, type ColumnRef, type DialectContext } from '../../query/dialects/dialect.js';
 import { compileFilter, compilePipes, valueExpr } from '../../query/dialects/duckdb.js';
 import { BloomFilter } from '../bloom.js';
 import { BloomIndexer } from './bloom-indexer.js';
@@ -1778,9 +1778,6 @@ function sinceCondition(snapshot: StoreSnapshot): string {
   if (days.length === 0) return '';
   return ` AND (${days.join(' OR ')} OR _day NOT IN (${[...snapshot.marks.keys()].map((d) => Math.floor(d)).join(', ')}))`;
 }
-
-/** What names a string field's whole value, as Elasticsearch's dynamic mapping does. */
-const KEYWORD_SUFFIX = '.keyword';
 
 const ID_EXPR = "coalesce(_doc_id, CAST(_day AS VARCHAR) || '-' || CAST(_seq AS VARCHAR))";
 
