@@ -17,6 +17,7 @@
  */
 import type { FieldValue, LogEvent } from './event.js';
 import { cleanFieldName, newFields, toFieldValue } from './normalize.js';
+import { shipperTime } from './time.js';
 
 /** What a field's bytes are. */
 export const KIND = {
@@ -62,7 +63,7 @@ export interface FieldName {
 }
 
 /** Roles of top-level keys (FieldName.role). */
-const ROLE = { none: 0, atTimestamp: 1, timestamp: 2, id: 3, index: 4 } as const;
+const ROLE = { none: 0, atTimestamp: 1, timestamp: 2, id: 3, index: 4, time: 5, ts: 6 } as const;
 
 /** Names kept before the table starts again: keys are written by strangers, and a flood of distinct ones must not grow memory. */
 const MAX_NAMES = 4096;
@@ -147,7 +148,7 @@ export class FieldNames {
       digits,
       seen: -1,
       slot,
-      role: parent !== ROOT ? ROLE.none : key === '@timestamp' ? ROLE.atTimestamp : key === 'timestamp' ? ROLE.timestamp : key === '_id' ? ROLE.id : key === '_index' ? ROLE.index : ROLE.none,
+      role: parent !== ROOT ? ROLE.none : key === '@timestamp' ? ROLE.atTimestamp : key === 'timestamp' ? ROLE.timestamp : key === '_id' ? ROLE.id : key === '_index' ? ROLE.index : key === 'time' ? ROLE.time : key === 'ts' ? ROLE.ts : ROLE.none,
       next: null,
       firstChild: null,
     };
@@ -239,6 +240,26 @@ export interface ScannedDocument {
   /** `_id` and `_index`, under the `logmill` rules; null when absent (and always under `elasticsearch`). */
   id: string | null;
   index: string | null;
+  /**
+   * Where the top-level `timestamp`, `time` and `ts` leaves are among the
+   * document's fields (-1: none), when they may give the event its time
+   * (core/time.ts shipperTime): with no time key under the rules (no
+   * `@timestamp`, and under `logmill` no `timestamp` either, which is then the time).
+   */
+  timestampField: number;
+  timeField: number;
+  tsField: number;
+}
+
+/**
+ * The time shipperTime gives a scanned document from its `timestamp`, `time`
+ * and `ts` (the values the JSON path would read), or null: then the arrival time.
+ */
+export function scannedShipperTime(doc: ScannedDocument, arrivalMicros: number): number | null {
+  const { timestampField, timeField, tsField } = doc;
+  if (timestampField < 0 && timeField < 0 && tsField < 0) return null;
+  const value = (at: number): unknown => (at < 0 ? undefined : doc.batch.value(doc.first + at));
+  return shipperTime(value(timestampField), value(timeField), value(tsField), arrivalMicros);
 }
 
 /**
@@ -272,6 +293,9 @@ export class FieldScanner {
   /** Where a top-level `timestamp` leaf went in the batch (-1: none), and whether one was an object or a list. */
   private timestampAt = -1;
   private timestampComplex = false;
+  /** Where top-level `time` and `ts` leaves went in the batch (-1: none). */
+  private timeFieldAt = -1;
+  private tsFieldAt = -1;
 
   constructor(
     readonly names: FieldNames = new FieldNames(),
@@ -299,7 +323,7 @@ export class FieldScanner {
       }
       const first = batch.count;
       const serial = ++this.names.serial;
-      this.timeKind = this.timeAt = this.idStart = this.indexStart = this.timestampAt = -1;
+      this.timeKind = this.timeAt = this.idStart = this.indexStart = this.timestampAt = this.timeFieldAt = this.tsFieldAt = -1;
       this.timestampComplex = false;
       let p = this.object(body, open + 1, end, ROOT, 0, batch, serial);
       if (p === FULL) {
@@ -320,6 +344,10 @@ export class FieldScanner {
         time: this.timeKind < 0 || this.timeKind === KIND.null ? null : this.timeKind === KIND.string ? batch.slice(this.timeStart + 1, this.timeEnd - 1) : Number(batch.slice(this.timeStart, this.timeEnd)),
         id: this.idStart < 0 ? null : batch.slice(this.idStart + 1, this.idEnd - 1),
         index: this.indexStart < 0 ? null : batch.slice(this.indexStart + 1, this.indexEnd - 1),
+        // A time key of the rules' own decides alone (positions are relative to the document's first field).
+        timestampField: this.timeKind >= 0 || this.timestampAt < 0 ? -1 : this.timestampAt - first,
+        timeField: this.timeKind >= 0 || this.timeFieldAt < 0 ? -1 : this.timeFieldAt - first,
+        tsField: this.timeKind >= 0 || this.tsFieldAt < 0 ? -1 : this.tsFieldAt - first,
       };
     }
     return null;
@@ -348,6 +376,13 @@ export class FieldScanner {
     }
     batch.count--;
     return true;
+  }
+
+  /** Notes where a top-level `timestamp`, `time` or `ts` leaf went in the batch. */
+  private leafAt(role: number, at: number): void {
+    if (role === ROLE.timestamp) this.timestampAt = at;
+    else if (role === ROLE.time) this.timeFieldAt = at;
+    else if (role === ROLE.ts) this.tsFieldAt = at;
   }
 
   /** A top-level key the rules give a meaning of its own (its ROLE): its value is read here. The offset after it, or NOT_PLAIN. */
@@ -482,7 +517,7 @@ export class FieldScanner {
         if (kind !== KIND.string && kind !== KIND.escaped && kind !== KIND.null && key.name === 'message') return NOT_PLAIN;
         const at = batch.count;
         if (at >= batch.capacity) return FULL;
-        if (role === ROLE.timestamp) this.timestampAt = at;
+        if (role !== ROLE.none) this.leafAt(role, at);
         batch.ids[at] = key.id;
         batch.kinds[at] = kind;
         batch.starts[at] = s;

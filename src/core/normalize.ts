@@ -5,7 +5,7 @@
  * tagging every repair so that nothing is changed silently.
  */
 import { addTag, TAG, type FieldValue, type LogEvent, type Scalar } from './event.js';
-import { parseEventTime } from './time.js';
+import { parseEventTime, shipperTime } from './time.js';
 
 export const MAX_FIELD_NAME_BYTES = 256;
 const MAX_DEPTH = 32;
@@ -63,7 +63,11 @@ export function eventFromObject(obj: Record<string, unknown>, arrivalMicros: num
     if (put(fields, key, value, 0)) sanitized = true;
   }
 
-  if (rawTime !== undefined && rawTime !== null) {
+  if (rawTime === undefined) {
+    // No `@timestamp` and no `timestamp` (the native API's alias of it): a plausible `time` or `ts`, which stay fields.
+    const own = shipperTime(undefined, obj.time, obj.ts, arrivalMicros);
+    if (own !== null) event.ts = own;
+  } else if (rawTime !== null) {
     const ts = parseEventTime(rawTime);
     if (ts === null) {
       fields[INVALID_TIMESTAMP_FIELD] = typeof rawTime === 'string' ? rawTime : JSON.stringify(rawTime);

@@ -190,3 +190,38 @@ export function microsToIso(micros: number): string {
   const sub = micros - ms * 1000;
   return sub === 0 ? iso : iso.slice(0, -1) + String(sub).padStart(3, '0') + 'Z';
 }
+
+/**
+ * A sender's own time under a name other than `@timestamp` (`timestamp`,
+ * `time`, `ts`): taken only when it is plausible, because such names also
+ * hold durations (`"time": 0.12`) and counters. Plausible: after
+ * 1990-01-01 and at most a day ahead of the arrival time (clocks drift, and
+ * a shipper may sit in another zone; a year ahead is a mistake). Numbers are
+ * epoch seconds, milliseconds, microseconds or nanoseconds by magnitude
+ * (epochToMicros: below 1e11 seconds, below 1e14 milliseconds, …); within the
+ * plausible window the units cannot be confused (1e11 seconds is the year
+ * 5138, 1e11 milliseconds is 1973). Text is ISO 8601 (a zone, or UTC without
+ * one) or digits read as a number; nothing looser, so that `"time": "12"` or
+ * `"ts": "v1"` is never a date. Null when the value is not such a time.
+ */
+export function plausibleShipperTime(value: unknown, arrivalMicros: number): number | null {
+  let micros: number | null;
+  if (typeof value === 'number') micros = epochToMicros(value);
+  else if (typeof value === 'string') micros = parseIsoMicros(value) ?? (DIGITS.test(value) ? epochToMicros(Number(value)) : null);
+  else return null;
+  return micros !== null && micros >= EARLIEST_SHIPPER_MICROS && micros <= arrivalMicros + MAX_AHEAD_MICROS ? micros : null;
+}
+
+const DIGITS = /^\d{1,20}(\.\d{1,9})?$/;
+const EARLIEST_SHIPPER_MICROS = Date.UTC(1990, 0, 1) * 1000;
+const MAX_AHEAD_MICROS = 86_400_000_000;
+
+/**
+ * The time of an event whose sender gave no `@timestamp`: the first
+ * plausible of its `timestamp`, `time` and `ts` (pino and bunyan send
+ * `time`, many JSON loggers `ts` or `timestamp`), or null (then the arrival
+ * time). The one place that decides, for every ingest path.
+ */
+export function shipperTime(timestamp: unknown, time: unknown, ts: unknown, arrivalMicros: number): number | null {
+  return plausibleShipperTime(timestamp, arrivalMicros) ?? plausibleShipperTime(time, arrivalMicros) ?? plausibleShipperTime(ts, arrivalMicros);
+}

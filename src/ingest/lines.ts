@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { addTag, TAG, type LogEvent } from '../core/event.js';
-import { FieldNames, FieldScanner, ScannedEvent } from '../core/json-fields.js';
+import { FieldNames, FieldScanner, scannedShipperTime, ScannedEvent } from '../core/json-fields.js';
 import { eventFromObject, eventFromText } from '../core/normalize.js';
 import { parseEventTime } from '../core/time.js';
 
@@ -151,7 +151,7 @@ export function scannableLines(buf: Buffer): ScannableLines | null {
 export function scannedLineEvent(lines: ScannableLines, start: number, end: number, arrivalMicros: number): LogEvent | null {
   const doc = lines.scanner.scan(lines.buf, null, start, end);
   if (doc === null) return null;
-  const ts = doc.time === null ? arrivalMicros : parseEventTime(doc.time);
+  const ts = doc.time === null ? (scannedShipperTime(doc, arrivalMicros) ?? arrivalMicros) : parseEventTime(doc.time);
   if (ts === null) return null;
   const event = new ScannedEvent(ts, doc.batch, doc.first, doc.count);
   if (doc.id !== null) event.id = doc.id;

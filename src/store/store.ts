@@ -30,7 +30,37 @@ export interface FieldInfo {
  */
 export const HIT_SHAPE: unique symbol = Symbol('logmill.shape');
 
-export type Hit = Record<string, unknown> & { _id: string; '@timestamp': string; [HIT_SHAPE]?: string };
+/**
+ * Where a hit's row is stored, as one number (rowPosition): set by the store on every hit it reads,
+ * not enumerable (no copy of the hit carries it). Elasticsearch's API answers it as `_seq_no` and as
+ * the `_doc`/`_shard_doc` sort value.
+ */
+export const HIT_POSITION: unique symbol = Symbol('logmill.position');
+
+export type Hit = Record<string, unknown> & { _id: string; '@timestamp': string; [HIT_SHAPE]?: string; [HIT_POSITION]?: number };
+
+const DAY_MS = 86_400_000;
+/** Sequence numbers of a day stay below this (4.3 billion rows a day), so that a position is a safe integer up to the year 7700. */
+const SEQS_PER_DAY = 2 ** 32;
+
+/**
+ * A row's place in storage order as one safe integer: days since 1970 × 2^32 + the row's per-day
+ * sequence number. Positions order as (day, seq) do, and no two rows share one: a row is never
+ * rewritten in place, and sequence numbers are never reused.
+ */
+export function rowPosition(day: number, seq: number): number {
+  const days = Math.round(Date.UTC(Math.floor(day / 10000), (Math.floor(day / 100) % 100) - 1, day % 100) / DAY_MS);
+  return days * SEQS_PER_DAY + seq;
+}
+
+/** The day (YYYYMMDD) and sequence number of a position; null for a number that is not one. */
+export function positionRow(position: number): { day: number; seq: number } | null {
+  if (!Number.isSafeInteger(position) || position < 0) return null;
+  const seq = position % SEQS_PER_DAY;
+  const date = new Date(((position - seq) / SEQS_PER_DAY) * DAY_MS);
+  if (date.getUTCFullYear() > 9999) return null;
+  return { day: date.getUTCFullYear() * 10000 + (date.getUTCMonth() + 1) * 100 + date.getUTCDate(), seq };
+}
 
 export interface SearchRequest {
   query: Query;

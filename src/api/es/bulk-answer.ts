@@ -3,19 +3,20 @@
  * action, and the body of a single-document write.
  *
  * A bulk item carries what Logmill knows of a document: `_index`, `_id`,
- * `_version`, `result` and `status` (or `status` and `error`). It leaves out
- * `_shards`, `_seq_no` and `_primary_term`, which describe Elasticsearch's
- * replication and optimistic concurrency: Logmill has neither (it refuses
- * `if_seq_no`), Elasticsearch's own client types mark them optional, and
- * shippers read only `status` and `error`. They were 40 % of every item, and
- * a shipper parses one item per document it sends. Single-document answers,
- * which cost nothing per document, keep Elasticsearch's full shape.
+ * `_version`, `result`, `_seq_no`, `_primary_term` and `status` (or `status`
+ * and `error`). `_seq_no` is the position of the document's row (store.ts
+ * rowPosition), what `GET` and `_search` answer and `if_seq_no` compares
+ * with. It leaves out `_shards`, which describes Elasticsearch's replication:
+ * Logmill has none, and Elasticsearch's own client types mark it optional.
+ * Shippers read only `status` and `error`, and ask for only those with
+ * `filter_path` (below), which leaves the rest unwritten. Single-document
+ * answers keep Elasticsearch's full shape.
  *
  * A `filter_path` of the kind shippers send (Logstash and Filebeat
  * ask for `errors,items.*.error,items.*.status`) is applied as the answer is written:
  * parsing the whole answer to filter it cost the server more than writing it.
  */
-import type { RowKeys } from '../../store/store.js';
+import { rowPosition, type RowKeys } from '../../store/store.js';
 import type { BulkAction } from './bulk-body.js';
 import type { EsErrorCause } from './errors.js';
 
@@ -51,7 +52,7 @@ export function writeResponse(r: ItemResult): Record<string, unknown> {
 function bulkItem(r: ItemResult): Record<string, Record<string, unknown>> {
   const body = r.error
     ? { _index: r.index, _id: r.id, status: r.status, error: r.error }
-    : { _index: r.index, _id: r.id, _version: r.version, result: r.result, status: r.status };
+    : { _index: r.index, _id: r.id, _version: r.version, result: r.result, _seq_no: r.seqNo, _primary_term: r.seqNo === undefined ? undefined : 1, status: r.status };
   return { [r.action]: body };
 }
 
@@ -122,32 +123,50 @@ function itemJson(r: ItemResult, fields: ReadonlySet<string> | null): string | n
   return any ? JSON.stringify({ [r.action]: kept }) : null;
 }
 
+/** The numbers of a created item, written into its bytes once the write is durable. */
+type Hole = 'id' | 'seqNo';
+
 /**
- * The bytes of a created item around its id: `head` up to the id, `tail`
- * after it. Without `_id` among the fields kept, every created item of an
- * action and index is the same bytes (`head`, and `withId` false).
+ * The bytes of a created item: `pieces` of fixed text around its `holes`
+ * (its id, its `_seq_no`), one fewer hole than pieces. Without holes among
+ * the fields kept, every created item of an action and index is the same
+ * bytes (`pieces[0]`).
  */
 interface CreatedShape {
-  head: Buffer;
-  tail: Buffer;
-  withId: boolean;
+  pieces: Buffer[];
+  holes: Hole[];
 }
 
 /** How created items of an action and index are written under a filter; null when they keep no field. */
 function createdShape(action: BulkAction, index: string, fields: ReadonlySet<string> | null): CreatedShape | null {
   const keep = (name: string): boolean => fields === null || fields.has(name);
-  const before = keep('_index') ? [`"_index":${JSON.stringify(index)}`] : [];
-  const after = [['_version', '1'], ['result', '"created"'], ['status', '201']].filter(([name]) => keep(name)).map(([name, value]) => `"${name}":${value}`);
-  const open = `{"${action}":{`;
-  if (keep('_id')) {
-    return {
-      head: Buffer.from(`${open}${[...before, '"_id":"'].join(',')}`),
-      tail: Buffer.from(`"${after.map((f) => `,${f}`).join('')}}}`),
-      withId: true,
-    };
-  }
-  if (before.length + after.length === 0) return null;
-  return { head: Buffer.from(`${open}${[...before, ...after].join(',')}}}`), tail: Buffer.alloc(0), withId: false };
+  const fieldsInOrder: [string, string | Hole][] = [
+    ['_index', JSON.stringify(index)],
+    ['_id', 'id'],
+    ['_version', '1'],
+    ['result', '"created"'],
+    ['_seq_no', 'seqNo'],
+    ['_primary_term', '1'],
+    ['status', '201'],
+  ];
+  const kept = fieldsInOrder.filter(([name]) => keep(name));
+  if (kept.length === 0) return null;
+  const pieces: string[] = [`{"${action}":{`];
+  const holes: Hole[] = [];
+  kept.forEach(([name, value], i) => {
+    pieces[pieces.length - 1] += `${i > 0 ? ',' : ''}"${name}":`;
+    if (value === 'id') {
+      // An id is a string: its quotes are fixed text.
+      pieces[pieces.length - 1] += '"';
+      holes.push('id');
+      pieces.push('"');
+    } else if (value === 'seqNo') {
+      holes.push('seqNo');
+      pieces.push('');
+    } else pieces[pieces.length - 1] += value;
+  });
+  pieces[pieces.length - 1] += '}}';
+  return { pieces: pieces.map((p) => Buffer.from(p)), holes };
 }
 
 const COMMA = Buffer.from(',');
@@ -169,6 +188,8 @@ interface CreatedRun {
 
 /** A generated id's most bytes: an eight-digit day, a dash, a sequence number of up to sixteen digits. */
 const MAX_ID_BYTES = 25;
+/** A `_seq_no`'s most bytes: a safe integer has up to sixteen digits. */
+const MAX_SEQ_NO_BYTES = 16;
 
 /**
  * The answer of a bulk request, written as each item is decided: bytes in a
@@ -297,41 +318,56 @@ export class BulkAnswer {
 
 /**
  * A run's items, each with a comma before it. Consecutive items of one day
- * whose sequence numbers have as many digits have the same length and differ
- * only in those digits: they are laid down with one native fill of a
- * template, and then each gets its digits (copying prefix and tail per item
- * cost most of the answer's time). Items without their id are all alike.
+ * whose sequence numbers (and `_seq_no`s) have as many digits have the same
+ * length and differ only in those digits: they are laid down with one native
+ * fill of a template, and then each gets its digits (copying prefix and tail
+ * per item cost most of the answer's time). Items without holes are all alike.
  */
 function createdItems(run: CreatedRun): Buffer {
   const { shape, keys, from, count } = run;
-  const { head, tail } = shape;
-  if (!shape.withId) {
-    const item = Buffer.concat([COMMA, head]);
+  const { pieces, holes } = shape;
+  if (holes.length === 0) {
+    const item = Buffer.concat([COMMA, pieces[0]]);
     return Buffer.allocUnsafe(count * item.length).fill(item);
   }
-  const itemMax = 1 + head.length + MAX_ID_BYTES + tail.length;
+  let fixed = 1;
+  for (const p of pieces) fixed += p.length;
+  const itemMax = fixed + holes.reduce((n, h) => n + (h === 'id' ? MAX_ID_BYTES : MAX_SEQ_NO_BYTES), 0);
   const out = Buffer.allocUnsafe(count * itemMax);
   const template = Buffer.allocUnsafe(itemMax);
   template[0] = 44;
-  head.copy(template, 1);
+  const at: number[] = new Array(holes.length);
   let pos = 0;
   let k = from;
   const end = from + count;
   while (k < end) {
     const day = keys.days[k];
+    const base = rowPosition(day, 0);
     const digits = digitCount(keys.seqs[k]);
-    const low = digits === 1 ? 0 : 10 ** (digits - 1);
-    const high = 10 ** digits;
+    const seqNoDigits = digitCount(base + keys.seqs[k]);
     let last = k + 1;
-    while (last < end && keys.days[last] === day && keys.seqs[last] >= low && keys.seqs[last] < high) last++;
-    // The template: a comma, the head, the day and a dash, room for the digits, the tail.
-    const seqAt = writeDigits(template, 1 + head.length, day) + 1;
-    template[seqAt - 1] = 45;
-    const length = seqAt + digits + tail.length;
-    tail.copy(template, seqAt + digits);
+    while (last < end && keys.days[last] === day && digitCount(keys.seqs[last]) === digits && digitCount(base + keys.seqs[last]) === seqNoDigits) last++;
+    // The template: a comma, then the pieces, the day and a dash before an id's digits, room for the digits of each hole.
+    let length = 1;
+    for (let h = 0; h <= holes.length; h++) {
+      pieces[h].copy(template, length);
+      length += pieces[h].length;
+      if (h === holes.length) break;
+      if (holes[h] === 'id') {
+        length = writeDigits(template, length, day) + 1;
+        template[length - 1] = 45;
+        at[h] = length;
+        length += digits;
+      } else {
+        at[h] = length;
+        length += seqNoDigits;
+      }
+    }
     const n = last - k;
     out.fill(template.subarray(0, length), pos, pos + n * length);
-    for (let at = pos + seqAt; k < last; k++, at += length) writeDigits(out, at, keys.seqs[k]);
+    for (let item = pos; k < last; k++, item += length) {
+      for (let h = 0; h < holes.length; h++) writeDigits(out, item + at[h], holes[h] === 'id' ? keys.seqs[k] : base + keys.seqs[k]);
+    }
     pos += n * length;
   }
   return out.subarray(0, pos);
@@ -347,9 +383,17 @@ function digitCount(n: number): number {
 /** A whole number of up to sixteen digits, at least 0, in ASCII at `pos`; returns the position after it. */
 function writeDigits(out: Buffer, pos: number, n: number): number {
   if (n >= 0x7fffffff) {
-    const text = String(n);
-    for (let i = 0; i < text.length; i++) out[pos + i] = text.charCodeAt(i);
-    return pos + text.length;
+    // A `_seq_no` (above 2^46 for any day since 1970): its high digits, then its low eight, each in integer arithmetic.
+    const high = Math.floor(n / 1e8);
+    const low = n - high * 1e8;
+    const at = writeDigits(out, pos, high);
+    let p = at + 8;
+    for (let x = low, i = 0; i < 8; i++) {
+      const q = (x / 10) | 0;
+      out[--p] = 48 + x - q * 10;
+      x = q;
+    }
+    return at + 8;
   }
   // Below 2^31: integer arithmetic.
   const digits = digitCount(n);

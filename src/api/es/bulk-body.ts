@@ -62,6 +62,9 @@ export interface BulkOp {
   error?: { status: number; cause: EsErrorCause };
   /** The action's own `pipeline` (it overrides the request's `?pipeline=`). */
   pipeline?: string;
+  /** `if_seq_no` and `if_primary_term`: applied only if the document's current `_seq_no` and term are these (write.ts). */
+  ifSeqNo?: number;
+  ifPrimaryTerm?: number;
 }
 
 interface ParsedAction {
@@ -388,12 +391,38 @@ export function checkActionMeta(op: BulkOp, meta: Record<string, unknown>, rawId
   if ((op.action === 'delete' || op.action === 'update') && op.id === null) {
     return bad(400, 'action_request_validation_exception', 'Validation Failed: 1: id is missing;');
   }
-  for (const p of ['version', 'if_seq_no', 'if_primary_term']) {
-    if (meta[p] !== undefined) {
-      return bad(400, 'illegal_argument_exception', `[${p}] is not supported by Logmill's Elasticsearch-compatible API (documents carry no versions or sequence numbers); send the action without it`);
-    }
+  if (meta.version !== undefined) {
+    return bad(400, 'illegal_argument_exception', `[version] is not supported by Logmill's Elasticsearch-compatible API (documents carry no versions); use [if_seq_no] and [if_primary_term]`);
+  }
+  return compareAndSet(op, meta.if_seq_no, meta.if_primary_term);
+}
+
+/** `if_seq_no` and `if_primary_term` into the op, checked as Elasticsearch checks them. */
+function compareAndSet(op: BulkOp, rawSeqNo: unknown, rawTerm: unknown): BulkOp['error'] | undefined {
+  const seqNo = longParam('if_seq_no', rawSeqNo);
+  const term = longParam('if_primary_term', rawTerm);
+  if (typeof seqNo !== 'number' && seqNo !== undefined) return seqNo;
+  if (typeof term !== 'number' && term !== undefined) return term;
+  if (seqNo !== undefined && seqNo < 0) return bad(400, 'illegal_argument_exception', `sequence numbers must be non negative. got [${seqNo}].`);
+  if (term !== undefined && term < 0) return bad(400, 'illegal_argument_exception', `primary term must be non negative. got [${term}].`);
+  if (seqNo !== undefined && !term) return bad(400, 'action_request_validation_exception', 'Validation Failed: 1: ifSeqNo is set, but primary term is [0];');
+  if (seqNo === undefined && term) return bad(400, 'action_request_validation_exception', `Validation Failed: 1: ifSeqNo is unassigned, but primary term is [${term}];`);
+  if (seqNo !== undefined && op.action === 'create') {
+    return bad(400, 'action_request_validation_exception', 'Validation Failed: 1: create operations do not support compare and set. use index instead;');
+  }
+  if (seqNo !== undefined) {
+    op.ifSeqNo = seqNo;
+    op.ifPrimaryTerm = term;
   }
   return undefined;
+}
+
+/** A whole-number parameter (a number, or its text in a query string); undefined when absent. */
+function longParam(name: string, v: unknown): number | BulkOp['error'] {
+  if (v === undefined || v === null) return undefined;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n)) return bad(400, 'illegal_argument_exception', `Failed to parse long parameter [${name}] with value [${String(v)}]`);
+  return n;
 }
 
 export function parseSource(line: string, lineNo: number): { source: Record<string, unknown> } | { error: BulkOp['error'] } {

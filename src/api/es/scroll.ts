@@ -15,8 +15,9 @@
  * Differences from Elasticsearch: events deleted after a context opened
  * vanish from it (Elasticsearch keeps its segments); ids are random tokens,
  * valid only on the node that made them and lost on restart (ES likewise
- * loses contexts on restart); a PIT's sort values carry two tie-breakers
- * (day and row) where Elasticsearch's `_shard_doc` is one number.
+ * loses contexts on restart). A PIT's `_shard_doc` value is the row's
+ * position (day and per-day sequence number in one integer, store.ts
+ * rowPosition); a scroll keeps the store's own sort values of its last hit.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -39,6 +40,8 @@ export interface Paging {
   after?: unknown[];
   /** Scroll pages after the first: no count (the first page's total is repeated) and no aggregations. */
   continuation?: boolean;
+  /** A PIT search: `_shard_doc` is the implicit tie-breaker of its sort (search.ts). */
+  pit?: boolean;
   /** Set by the search: the store's sort values of the page's last hit. */
   lastSort?: unknown[];
 }
@@ -302,7 +305,7 @@ export class Paginator {
     const state = this.pits.use(token, keepAlive);
     if (!state) throw missing(pit.id);
     const { pit: _pit, ...rest } = body;
-    const response = await this.search(state.index, rest, params, started, { snapshot: state.snapshot });
+    const response = await this.search(state.index, rest, params, started, { snapshot: state.snapshot, pit: true });
     return { pit_id: pit.id, ...response };
   }
 }

@@ -7,13 +7,19 @@
  *  - No scoring. Without a sort, hits come newest first (`@timestamp` desc)
  *    and score 1.0; `_score` in a sort is a constant (it orders nothing) and
  *    reads back as 1.0 in `sort`; with a field sort `_score` is null.
- *  - `sort` values of a hit are its sort keys followed by two tie-breakers
- *    (storage position), so that `search_after` pages through everything
- *    without gaps or duplicates, as Elasticsearch's `_shard_doc` does with a
- *    point in time. Passing back only the key values works too (ties then
- *    behave as in Elasticsearch without a tie-breaker).
+ *  - `sort` of a hit holds one value per sort key, as in Elasticsearch. With
+ *    a point in time, a `_shard_doc` key (ascending) is added when the sort
+ *    has none, and a PIT search without a sort is sorted by `_shard_doc`
+ *    alone (Elasticsearch's `_score` then `_shard_doc`, with every score
+ *    equal). A `_doc` or `_shard_doc` value is the row's position
+ *    (store.ts rowPosition: days since 1970 × 2^32 + the row's per-day
+ *    sequence number), unique per document, so `search_after` with a hit's
+ *    values pages without gaps or repeats however many hits tie on the other
+ *    keys. Without one, tied hits after the last one are skipped, as in
+ *    Elasticsearch.
  *  - `@timestamp` sort values are epoch milliseconds, fractional when the
  *    event has microseconds; with a sort `format` they are formatted strings.
+ *  - `_seq_no` is the row's position too (write.ts), `_primary_term` 1.
  *  - `track_total_hits` defaults to 10,000 as in Elasticsearch.
  *  - `_source` of a document sent through this API is the document as sent,
  *    rebuilt from its stored fields and its shape (core/shape.ts): no
@@ -38,7 +44,7 @@ import { parseIsoMicros } from '../../core/time.js';
 import type { FilterNode } from '../../query/ast.js';
 import { QuerySyntaxError } from '../../query/ast.js';
 import { documentOfShape } from '../../core/shape.js';
-import { HIT_SHAPE, QueryError, type FieldInfo, type Hit, type SortKey, type Store, type TimeRange } from '../../store/store.js';
+import { HIT_POSITION, HIT_SHAPE, positionRow, QueryError, rowPosition, type FieldInfo, type Hit, type SortKey, type Store, type TimeRange } from '../../store/store.js';
 import { runAggregations } from './aggs.js';
 import type { EsContext } from './context.js';
 import { andOf, EsRequestError, existsNode, formatDate, indexFilter, notOf, orOf, splitTimeRange, translateQuery, translateQueryString, unsupported, type TranslateOptions } from './dsl.js';
@@ -186,7 +192,7 @@ const BODY_KEYS = new Set([
 const BODY_UNSUPPORTED = new Set(['collapse', 'rescore', 'suggest', 'script_fields', 'pit', 'knn', 'rank', 'retriever', 'slice', 'sub_searches']);
 
 /** `unmapped`: a field no event has, sorted with `unmapped_type`: every value is missing, so it orders nothing and reads null. */
-type SortItem = { kind: 'score' } | { kind: 'doc' } | { kind: 'unmapped' } | { kind: 'field'; field: string; desc: boolean; missing?: 'first' | 'last'; format?: string };
+type SortItem = { kind: 'score' } | { kind: 'doc'; desc: boolean } | { kind: 'unmapped' } | { kind: 'field'; field: string; desc: boolean; missing?: 'first' | 'last'; format?: string };
 
 interface SourceFilter {
   enabled: boolean;
@@ -272,20 +278,26 @@ class Searcher {
         `Result window is too large, from + size must be less than or equal to: [${MAX_RESULT_WINDOW}] but was [${from + size}]. See the scroll api for a more efficient way to request large data sets.`,
       );
     }
-    const sortItems = parseSort(params.sort !== undefined ? params.sort : body.sort, fields);
-    // A PIT page always carries sort values, for search_after (as Elasticsearch's implicit _shard_doc).
-    const explicitSort = sortItems.length > 0 || (paging !== undefined && !paging.continuation);
-    const scored = !sortItems.some((s) => s.kind !== 'score') || sortItems[0]?.kind === 'score';
+    const requested = parseSort(params.sort !== undefined ? params.sort : body.sort, fields);
+    const scored = !requested.some((s) => s.kind !== 'score') || requested[0]?.kind === 'score';
+    // With a PIT, Elasticsearch's implicit tie-breaker: `_shard_doc` ascending, when the sort has no `_doc`.
+    const implicitDoc = paging?.pit === true && !requested.some((s) => s.kind === 'doc');
+    const sortItems: SortItem[] = implicitDoc ? [...requested, { kind: 'doc', desc: false }] : requested;
+    const explicitSort = sortItems.length > 0;
     const fieldItems = sortItems.filter((s): s is Extract<SortItem, { kind: 'field' }> => s.kind === 'field');
-    const onlyDoc = fieldItems.length === 0 && sortItems.some((s) => s.kind === 'doc');
+    const docItem = sortItems.find((s): s is Extract<SortItem, { kind: 'doc' }> => s.kind === 'doc');
+    const onlyDoc = fieldItems.length === 0 && docItem !== undefined;
     const storeSort: SortKey[] = fieldItems.length > 0 ? fieldItems.map((s) => ({ field: s.field, desc: s.desc, missing: s.missing })) : onlyDoc ? [] : [{ field: '@timestamp', desc: true }];
 
     let searchAfter: unknown[] | undefined;
+    let limit = size;
     if (body.search_after !== undefined) {
       if (!Array.isArray(body.search_after)) throw new EsError(400, 'parsing_exception', '[search_after] must be an array');
       if (from > 0) throw new EsError(400, 'illegal_argument_exception', '[from] parameter must be set to 0 when [search_after] is used');
       if (!explicitSort) throw new EsError(400, 'illegal_argument_exception', '[search_after] needs a [sort]');
-      searchAfter = this.searchAfterValues(body.search_after, sortItems, storeSort, fields);
+      searchAfter = searchAfterValues(body.search_after, sortItems, implicitDoc, fields);
+      // Sorted by `_score` alone, every hit ties with the last one: none comes after it, as in Elasticsearch.
+      if (searchAfter.length === 0) limit = 0;
     }
     // A scroll page resumes after the last hit of the one before, in the store's own terms.
     if (paging?.continuation) searchAfter = paging.after;
@@ -302,8 +314,9 @@ class Searcher {
             filter: hitsFilter,
             range,
             sort: storeSort,
+            storageOrder: docItem === undefined ? undefined : docItem.desc ? 'desc' : 'asc',
             offset: paging?.continuation ? 0 : from,
-            limit: size,
+            limit,
             searchAfter,
             trackTotalHits: track,
             snapshot: paging?.snapshot,
@@ -325,13 +338,13 @@ class Searcher {
       const out: Obj = { _index: typeof h._index === 'string' ? h._index : UNINDEXED, _id: h._id, _score: scored ? 1.0 : null };
       if (body.version === true || boolParam(params.version)) out._version = 1;
       if (body.seq_no_primary_term === true || boolParam(params.seq_no_primary_term)) {
-        out._seq_no = 0;
+        out._seq_no = h[HIT_POSITION] ?? 0;
         out._primary_term = 1;
       }
       const src = buildSource(h, source);
       if (src !== undefined) out._source = src;
       if (fieldReqs.length > 0) out.fields = buildFields(h, fieldReqs, fields);
-      if (explicitSort) out.sort = this.sortValues(h._sort, sortItems, fields);
+      if (explicitSort) out.sort = sortValues(h._sort, sortItems, fields);
       return out;
     });
     const hitsOut: Obj = {};
@@ -351,45 +364,6 @@ class Searcher {
     };
     if (aggregations !== undefined) response.aggregations = aggregations;
     return response;
-  }
-
-  /** A hit's `sort`: score positions read 1.0, then the store's sort values (keys and tie-breakers). */
-  private sortValues(storeValues: unknown[], items: SortItem[], fields: Fields): unknown[] {
-    const out: unknown[] = [];
-    let i = 0;
-    for (const item of items) {
-      if (item.kind === 'score') out.push(1.0);
-      else if (item.kind === 'unmapped') out.push(null);
-      else if (item.kind === 'field') {
-        out.push(formatSortValue(storeValues[i], item, fields));
-        i++;
-      }
-    }
-    // an implicit @timestamp key (sort by _score only), then the tie-breakers
-    for (; i < storeValues.length; i++) out.push(storeValues[i]);
-    return out;
-  }
-
-  /** search_after as the client sent it (a hit's `sort`) → the store's values: score positions dropped, dates in epoch ms. */
-  private searchAfterValues(values: unknown[], items: SortItem[], storeSort: SortKey[], fields: Fields): unknown[] {
-    const out: unknown[] = [];
-    let v = 0;
-    for (const item of items) {
-      if (v >= values.length) break;
-      if (item.kind === 'score' || item.kind === 'unmapped') {
-        v++;
-        continue;
-      }
-      if (item.kind === 'field') {
-        out.push(afterValue(values[v], item.field, fields));
-        v++;
-      }
-    }
-    for (; v < values.length; v++) {
-      const key = storeSort[out.length];
-      out.push(key ? afterValue(values[v], key.field, fields) : values[v]);
-    }
-    return out;
   }
 
   async count(indexExpr: string | undefined, body: Obj, params: Params): Promise<Obj> {
@@ -506,7 +480,7 @@ function docFound(hit: Hit, source: SourceFilter): Obj {
     _index: typeof hit._index === 'string' ? hit._index : UNINDEXED,
     _id: hit._id,
     _version: 1,
-    _seq_no: 0,
+    _seq_no: hit[HIT_POSITION] ?? 0,
     _primary_term: 1,
     found: true,
   };
@@ -600,7 +574,7 @@ function sortItem(name: string, o: Obj, fields: Fields): SortItem {
   const order = o.order === undefined ? undefined : String(o.order).toLowerCase();
   if (order !== undefined && order !== 'asc' && order !== 'desc') throw new EsError(400, 'illegal_argument_exception', `Unknown sort order [${String(o.order)}] for [${name}]`);
   if (name === '_score') return { kind: 'score' };
-  if (name === '_doc' || name === '_shard_doc') return { kind: 'doc' };
+  if (name === '_doc' || name === '_shard_doc') return { kind: 'doc', desc: order === 'desc' };
   if (o.nested !== undefined || o.nested_path !== undefined) throw unsupported('[nested] sort');
   let missing: 'first' | 'last' | undefined;
   if (o.missing !== undefined) {
@@ -627,6 +601,53 @@ function formatSortValue(v: unknown, item: Extract<SortItem, { kind: 'field' }>,
   const iso = /^(strict_)?date_optional_time(_nanos)?$|^iso8601$/.test(item.format);
   // sub-millisecond times keep their microseconds, so that search_after resumes exactly
   return formatDate(micros, iso && micros % 1000 !== 0 ? 'strict_date_optional_time_nanos' : item.format);
+}
+
+/**
+ * A hit's `sort`, one value per sort item: the store's values of the field keys, 1.0 for `_score`,
+ * null for an unmapped field, and the row's position for `_doc`/`_shard_doc`. The store's values
+ * end with the row's day and sequence number (its storage-order tie-breakers).
+ */
+function sortValues(storeValues: unknown[], items: SortItem[], fields: Fields): unknown[] {
+  const n = storeValues.length;
+  const position = (): number => rowPosition(Number(storeValues[n - 2]), Number(storeValues[n - 1]));
+  const out: unknown[] = [];
+  let i = 0;
+  for (const item of items) {
+    if (item.kind === 'score') out.push(1.0);
+    else if (item.kind === 'unmapped') out.push(null);
+    else if (item.kind === 'doc') out.push(position());
+    else out.push(formatSortValue(storeValues[i++], item, fields));
+  }
+  return out;
+}
+
+/**
+ * search_after as the client sent it (a hit's `sort`) → the store's values: the field keys (dates
+ * in epoch ms), then the day and sequence number a `_doc` value stands for. Empty when nothing in
+ * it orders hits (a sort by `_score` alone). The implicit tie-breaker of a PIT may be left out:
+ * hits that tie with the last one on every key are then skipped, as without a PIT.
+ */
+function searchAfterValues(values: unknown[], items: SortItem[], implicitDoc: boolean, fields: Fields): unknown[] {
+  if (values.length !== items.length && !(implicitDoc && values.length === items.length - 1)) {
+    throw new EsError(400, 'illegal_argument_exception', `search_after has ${values.length} value(s) but sort has ${items.length}.`);
+  }
+  const keys: unknown[] = [];
+  let row: { day: number; seq: number } | null = null;
+  for (let i = 0; i < values.length; i++) {
+    const item = items[i];
+    if (item.kind === 'field') keys.push(afterValue(values[i], item.field, fields));
+    else if (item.kind === 'doc') row = docValue(values[i]);
+  }
+  return row === null ? keys : [...keys, row.day, row.seq];
+}
+
+/** A `_doc`/`_shard_doc` value of search_after: a row's position, as a hit's `sort` gave it. */
+function docValue(v: unknown): { day: number; seq: number } {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  const row = typeof n === 'number' ? positionRow(n) : null;
+  if (row === null) throw new EsError(400, 'illegal_argument_exception', `[search_after] value [${String(v)}] of [_shard_doc] must be the whole number a hit's sort gave`);
+  return row;
 }
 
 /** A search_after value back into the store's terms: dates as epoch milliseconds. */

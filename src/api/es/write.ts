@@ -20,12 +20,12 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FieldValue, LogEvent, Scalar } from '../../core/event.js';
-import { FieldNames, ScannedEvent, type ScannedDocument } from '../../core/json-fields.js';
+import { FieldNames, scannedShipperTime, ScannedEvent, type ScannedDocument } from '../../core/json-fields.js';
 import { eventFromObject } from '../../core/normalize.js';
 import { documentOfShape, shapeOfObject, shapeOfScanned } from '../../core/shape.js';
-import { microsToIso, parseEventTime, parseIsoMicros } from '../../core/time.js';
+import { microsToIso, parseEventTime, parseIsoMicros, shipperTime } from '../../core/time.js';
 import type { FilterNode } from '../../query/ast.js';
-import { HIT_SHAPE, RowKeys, type Hit, type Store } from '../../store/store.js';
+import { HIT_POSITION, HIT_SHAPE, rowPosition, RowKeys, type Hit, type Store } from '../../store/store.js';
 import { indexNameProblem, indexUuid, isObject, resolveDateMath, type EsMeta } from './admin.js';
 import { closedIndexError } from './indices.js';
 import type { DocumentTransform, EsContext } from './context.js';
@@ -88,7 +88,10 @@ export function documentToEvent(source: Record<string, unknown>, index: string, 
   }
   let ts = arrivalMicros;
   const raw = source['@timestamp'];
-  if (raw !== undefined && raw !== null) {
+  if (raw === undefined) {
+    // The shipper's own time under another name (pino's `time`, …), when plausible; the field stays as sent.
+    ts = shipperTime(source.timestamp, source.time, source.ts, arrivalMicros) ?? arrivalMicros;
+  } else if (raw !== null) {
     const parsed = esTimestampMicros(raw);
     if (parsed === null) {
       const shown = typeof raw === 'string' ? raw : JSON.stringify(raw);
@@ -123,7 +126,7 @@ export function documentToEvent(source: Record<string, unknown>, index: string, 
  */
 function scannedToEvent(op: BulkOp, reader: BulkReader, index: string, arrivalMicros: number): Built {
   const scanned = op.scanned as ScannedDocument;
-  const ts = scanned.time === null ? arrivalMicros : esTimestampMicros(scanned.time);
+  const ts = scanned.time === null ? (scannedShipperTime(scanned, arrivalMicros) ?? arrivalMicros) : esTimestampMicros(scanned.time);
   if (ts === null) {
     const parsed = reader.sourceOf(op);
     if ('error' in parsed) return { error: parsed.error as { status: number; cause: EsErrorCause } };
@@ -186,6 +189,50 @@ interface DocState {
   stored: boolean;
   dirty: boolean;
   version: number;
+  /** The stored row's `_seq_no` (its position, store.ts rowPosition) when the request began; null without one. */
+  seqNo: number | null;
+  /** The results of this request's actions on the document, in order, whose `_seq_no` is known once it is written. */
+  results: { result: ItemResult; changed: boolean }[];
+  /** Where its new version is among the events written (its keys); -1 when none is written. */
+  writeAt: number;
+}
+
+function newState(): DocState {
+  return { exists: false, event: null, stored: false, dirty: false, version: 0, seqNo: null, results: [], writeAt: -1 };
+}
+
+/**
+ * The `_seq_no` of each action on one document, once its new row (if any) is written at
+ * `written`. The last change is the row's position, as `GET` reads it; earlier changes in the
+ * same request (never stored) take the numbers just below it, or, when the document ends
+ * deleted, those just above the stored row's. A noop or a not-found delete answers the number
+ * current at its turn.
+ */
+function assignSeqNos(state: DocState, written: number | null): void {
+  const changes = state.results.filter((r) => r.changed).length;
+  let current = state.seqNo ?? 0;
+  let k = 0;
+  for (const r of state.results) {
+    if (r.changed) {
+      k++;
+      current = written !== null ? written - (changes - k) : (state.seqNo ?? 0) + k;
+    }
+    r.result.seqNo = current;
+  }
+}
+
+/**
+ * Elasticsearch's answer to an `if_seq_no` that does not hold, or null when it holds (or is not
+ * asked). An update of a missing document is left to the update's own error.
+ */
+function seqNoConflict(op: BulkOp, state: DocState, id: string): string | null {
+  if (op.ifSeqNo === undefined) return null;
+  const required = `[${id}]: version conflict, required seqNo [${op.ifSeqNo}], primary term [${op.ifPrimaryTerm ?? 0}]`;
+  if (!state.exists) return op.action === 'update' ? null : `${required} but no document was found`;
+  // Changed by an earlier action of this request: its number is known only once written, and no client can have it.
+  if (state.dirty) return `${required}. current document was changed by an earlier action of this request`;
+  if (state.seqNo === op.ifSeqNo && op.ifPrimaryTerm === 1) return null;
+  return `${required}. current document has seqNo [${state.seqNo ?? 0}] and primary term [1]`;
 }
 
 const SPAN = { start: 0, end: 0 };
@@ -329,7 +376,6 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 /** The writer shared by the bulk and single-document routes of one server. */
 export class EsWriter {
-  private seqNo = 0;
   /** The field names of documents scanned rather than parsed (see FieldScanner), kept from one request to the next. */
   private readonly fieldNames = new FieldNames();
   /**
@@ -484,14 +530,14 @@ export class EsWriter {
         const hits = await this.ctx.store.getByIds(all.slice(i, i + 1000), index);
         for (const hit of hits) {
           const k = key(index, hit._id);
-          if (!states.has(k)) states.set(k, { exists: true, event: hitToEvent(hit), stored: true, dirty: false, version: 1 });
+          if (!states.has(k)) states.set(k, { ...newState(), exists: true, event: hitToEvent(hit), stored: true, version: 1, seqNo: hit[HIT_POSITION] ?? null });
         }
       }
     }
     const stateOf = (index: string, id: string): DocState => {
       const k = key(index, id);
       let s = states.get(k);
-      if (!s) states.set(k, (s = { exists: false, event: null, stored: false, dirty: false, version: 0 }));
+      if (!s) states.set(k, (s = newState()));
       return s;
     };
 
@@ -514,7 +560,8 @@ export class EsWriter {
           continue;
         }
         fresh.push(built.event);
-        results[i] = { action: op.action, index, id: null, status: 201, result: 'created', version: 1, seqNo: this.seqNo++ };
+        // Its _seq_no is its row's, known once written.
+        results[i] = { action: op.action, index, id: null, status: 201, result: 'created', version: 1 };
         freshResults.push(results[i]);
         continue;
       }
@@ -522,13 +569,19 @@ export class EsWriter {
       const fail = (status: number, cause: EsErrorCause): void => {
         results[i] = { action: op.action, index, id: op.id, status, error: cause };
       };
+      const id = op.id;
+      const state = stateOf(index, id);
       const ok = (status: number, result: NonNullable<ItemResult['result']>, id: string, version: number): void => {
-        results[i] = { action: op.action, index, id, status, result, version, seqNo: result === 'noop' ? this.seqNo : this.seqNo++ };
+        results[i] = { action: op.action, index, id, status, result, version };
+        state.results.push({ result: results[i], changed: result !== 'noop' && result !== 'not_found' });
       };
       const conflictExtra = (): Record<string, unknown> => ({ index_uuid: indexUuid(this.meta, index), shard: '0', index });
 
-      const id = op.id;
-      const state = stateOf(index, id);
+      const conflict = seqNoConflict(op, state, id);
+      if (conflict !== null) {
+        fail(409, itemError('version_conflict_engine_exception', conflict, conflictExtra()));
+        continue;
+      }
       switch (op.action) {
         case 'index':
         case 'create': {
@@ -569,6 +622,11 @@ export class EsWriter {
             break;
           }
           const doc = isObject(body.doc) ? body.doc : undefined;
+          if (op.ifSeqNo !== undefined && (body.upsert !== undefined || body.doc_as_upsert === true)) {
+            const what = body.upsert !== undefined ? "upsert requests don't" : 'doc_as_upsert does not';
+            fail(400, itemError('action_request_validation_exception', `Validation Failed: 1: ${what} support \`if_seq_no\` and \`if_primary_term\`;`));
+            break;
+          }
           if (state.exists && state.event) {
             if (!doc) {
               ok(200, 'noop', id, state.version);
@@ -627,11 +685,20 @@ export class EsWriter {
       forgetIndexFields(this.ctx.store, [index]);
     }
     const events = fresh;
-    for (const s of states.values()) if (s.dirty && s.exists && s.event) events.push(s.event);
+    for (const s of states.values()) {
+      if (!s.dirty || !s.exists || !s.event) continue;
+      s.writeAt = events.length;
+      events.push(s.event);
+    }
     // The fresh events come first: their keys are the first ones.
     const keys = new RowKeys(events.length);
     if (events.length > 0) await this.ctx.store.write(events, keys);
-    for (let k = 0; k < freshResults.length; k++) freshResults[k].id = keys.id(k);
+    const positionOf = (k: number): number => rowPosition(keys.days[k], keys.seqs[k]);
+    for (let k = 0; k < freshResults.length; k++) {
+      freshResults[k].id = keys.id(k);
+      freshResults[k].seqNo = positionOf(k);
+    }
+    for (const s of states.values()) assignSeqNos(s, s.writeAt >= 0 ? positionOf(s.writeAt) : null);
     this.ctx.metrics.inc('logmill_events_ingested_total', 'Events stored durably', events.length, { input: 'elasticsearch' });
     const failed = results.reduce((n, r) => n + (r.error ? 1 : 0), 0);
     if (failed > 0) this.ctx.metrics.inc('logmill_events_rejected_total', 'Events refused by inputs', failed, { input: 'elasticsearch' });

@@ -26,6 +26,7 @@ import { compileFilter, compilePipes, valueExpr } from '../../query/dialects/duc
 import { BloomFilter } from '../bloom.js';
 import { BloomIndexer } from './bloom-indexer.js';
 import {
+  HIT_POSITION,
   HIT_SHAPE,
   QueryError,
   queryAbort,
@@ -46,6 +47,7 @@ import {
   type TimeRange,
   generatedId,
   RowKeys,
+  rowPosition,
   TOTAL_HITS_CAP,
 } from '../store.js';
 import { Catalog, FIXED_COLUMNS, SQL_TYPE, type FieldEntry } from './catalog.js';
@@ -1271,6 +1273,8 @@ export class DuckDBStore implements Store {
       if (v !== null) hit[entries[i].name] = toJs(v);
     }
     if (typeof row[11] === 'string') hit[HIT_SHAPE] = row[11];
+    // Not enumerable: hits of different rows with the same fields stay deep-equal, and copies of a hit leave it out.
+    Object.defineProperty(hit, HIT_POSITION, { value: rowPosition(Number(row[1]), Number(row[2])) });
     const overflow = row[10];
     if (overflow instanceof DuckDBMapValue) {
       for (const { key, value } of overflow.entries) {

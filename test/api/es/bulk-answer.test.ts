@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { answerFilter, BulkAnswer, type ItemResult } from '../../../src/api/es/bulk-answer.js';
 import { filterPath } from '../../../src/api/es/server.js';
-import { RowKeys } from '../../../src/store/store.js';
+import { rowPosition, RowKeys } from '../../../src/store/store.js';
 import { prng } from '../../helpers/prng.js';
 
 type Expected = Record<string, Record<string, unknown>>;
@@ -17,8 +17,8 @@ type Expected = Record<string, Record<string, unknown>>;
 describe('bulk answer', () => {
   it('writes every item in order: runs across days and digit counts, errors and slots between them', () => {
     const random = prng(3);
-    // Sequence numbers that cross a digit count, and some past 2^31.
-    const starts = [0, 5, 95, 998, 99_995, 999_999_990, 2_147_483_640, 9_007_199_254_740_000];
+    // Sequence numbers that cross a digit count, and some past 2^31 (a day's stay below 2^32: store.ts rowPosition).
+    const starts = [0, 5, 95, 998, 99_995, 999_999_990, 2_147_483_640, 4_294_966_990];
     for (let round = 0; round < 200; round++) {
       const answer = new BulkAnswer();
       const expected: Expected[] = [];
@@ -47,7 +47,8 @@ describe('bulk answer', () => {
           const action = random() < 0.7 ? 'create' : 'index';
           const index = random() < 0.9 ? 'logs-a' : 'logs-"b"';
           answer.created(action, index, keys, i);
-          expected.push({ [action]: { _index: index, _id: `${keys.days[i]}-${keys.seqs[i]}`, _version: 1, result: 'created', status: 201 } });
+          const seqNo = rowPosition(keys.days[i], keys.seqs[i]);
+          expected.push({ [action]: { _index: index, _id: `${keys.days[i]}-${keys.seqs[i]}`, _version: 1, result: 'created', _seq_no: seqNo, _primary_term: 1, status: 201 } });
         }
       }
       answer.fill(slots, 5);

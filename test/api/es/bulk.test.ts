@@ -21,8 +21,8 @@ function itemOf(entry: Item): { action: string; body: Item } {
 function assertSuccess(entry: Item, action: string, index: string, status: number, result: string): Item {
   const { action: a, body } = itemOf(entry);
   assert.equal(a, action);
-  // Elasticsearch's item without _shards, _seq_no and _primary_term (Logmill has no replicas or sequence numbers).
-  assert.deepEqual(Object.keys(body), ['_index', '_id', '_version', 'result', 'status']);
+  // Elasticsearch's item without _shards (Logmill has no replicas).
+  assert.deepEqual(Object.keys(body), ['_index', '_id', '_version', 'result', '_seq_no', '_primary_term', 'status']);
   assert.equal(body._index, index);
   assert.equal(typeof body._id, 'string');
   assert.ok(Number.isInteger(body._version) && body._version >= 1);
@@ -402,9 +402,9 @@ describe('ES _bulk', () => {
     assert.equal(await countIn(s.store, 'upd'), 3);
   });
 
-  it('refuses versioning parameters it cannot honour, naming them', async () => {
-    const r = await bulk('/ver/_bulk', ndjson([{ index: { _id: '1', if_seq_no: 3, if_primary_term: 1 } }, { message: 'x' }, { index: {} }, { message: 'ok' }]));
-    assertFailure(r.body.items[0], 400, 'illegal_argument_exception', /\[if_seq_no\] is not supported/);
+  it('refuses versioning parameters it cannot honour, naming them (if_seq_no works: seq-no.test.ts)', async () => {
+    const r = await bulk('/ver/_bulk', ndjson([{ index: { _id: '1', version: 3 } }, { message: 'x' }, { index: {} }, { message: 'ok' }]));
+    assertFailure(r.body.items[0], 400, 'illegal_argument_exception', /\[version\] is not supported/);
     assertSuccess(r.body.items[1], 'index', 'ver', 201, 'created');
   });
 
@@ -502,7 +502,7 @@ describe('ES _bulk', () => {
     // A filter the answer is not written with (an exclusion) goes through the generic one.
     const excluded = await bulk('/fp/_bulk?filter_path=-took,-items.*._version', ndjson([{ create: {} }, { message: 'excluded' }]));
     assert.deepEqual(Object.keys(excluded.body), ['errors', 'items']);
-    assert.deepEqual(Object.keys(excluded.body.items[0].create), ['_index', '_id', 'result', 'status']);
+    assert.deepEqual(Object.keys(excluded.body.items[0].create), ['_index', '_id', 'result', '_seq_no', '_primary_term', 'status']);
     const twice = await bulk('/fp/_bulk?filter_path=errors&filter_path=took', ndjson([{ index: {} }, { message: 'twice' }]));
     assert.equal(twice.status, 400);
     assert.equal(twice.body.error.type, 'illegal_argument_exception');
